@@ -1,0 +1,35 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make run   install into .venv, migrate, load the demo data, serve http://127.0.0.1:8000
+#   make test  run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SECRET := var/secret_key
+
+.PHONY: run test install lint
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The demo's own secret key, made once and kept out of git (var/ is ignored).
+$(SECRET):
+	mkdir -p var
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $(SECRET)
+
+run: install $(SECRET)
+	SECRET_KEY="$$(cat $(SECRET))" $(BIN)/python manage.py migrate --noinput
+	SECRET_KEY="$$(cat $(SECRET))" $(BIN)/python manage.py seed_demo
+	SECRET_KEY="$$(cat $(SECRET))" $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

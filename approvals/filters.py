@@ -1,0 +1,47 @@
+"""The account list's filters; the department choices are the user's visible departments."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Account, Department
+
+from .models import Filing
+
+
+def _departments(request):
+    return Department.objects.for_user(request.user)
+
+
+class AccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    department = django_filters.ModelChoiceFilter(
+        queryset=_departments, label=_("Department"), empty_label=_("All departments")
+    )
+    platform = django_filters.ChoiceFilter(
+        choices=Account.Platform.choices,
+        label=_("Platform"),
+        empty_label=_("All platforms"),
+    )
+    state = django_filters.ChoiceFilter(
+        field_name="filing__state",
+        choices=Filing.State.choices,
+        label=_("State"),
+        empty_label=_("All states"),
+    )
+    naming_level = django_filters.ChoiceFilter(
+        choices=Account.NamingLevel.choices,
+        label=_("Naming level"),
+        empty_label=_("All levels"),
+    )
+    category = django_filters.ChoiceFilter(
+        choices=Account.Category.choices,
+        label=_("Category"),
+        empty_label=_("All categories"),
+    )
+
+    class Meta:
+        model = Account
+        fields = ["q", "department", "platform", "state", "naming_level", "category"]
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)

@@ -1,0 +1,317 @@
+"""Load realistic demo data through the same services the site uses; safe to run again."""
+
+import random
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from approvals import services
+from approvals.models import Campaign, Filing
+from registry.models import Account, Department, Staff
+from registry.roles import FILER_GROUP, REVIEWER_GROUP
+
+PASSWORD = "demo-2026"
+
+DEPARTMENTS = [
+    ("KJ", "会计学院", Department.Kind.COLLEGE),
+    ("CS", "财税金融学院", Department.Kind.COLLEGE),
+    ("GS", "工商管理学院", Department.Kind.COLLEGE),
+    ("XX", "信息技术学院", Department.Kind.COLLEGE),
+    ("SM", "商贸流通学院", Department.Kind.COLLEGE),
+    ("YS", "艺术设计学院", Department.Kind.COLLEGE),
+    ("MK", "马克思主义学院", Department.Kind.COLLEGE),
+    ("DZB", "党政办公室", Department.Kind.OFFICE),
+    ("XC", "宣传统战处", Department.Kind.OFFICE),
+    ("JW", "教务处", Department.Kind.OFFICE),
+    ("XG", "学生工作处", Department.Kind.OFFICE),
+    ("NC", "南昌校区", Department.Kind.CAMPUS),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+    "慧",
+    "建华",
+    "志强",
+    "晓东",
+    "海燕",
+    "文博",
+    "思远",
+]
+POSTS = ["院长", "副院长", "办公室主任", "辅导员", "教研室主任", "团委书记", "科员", "教师"]
+
+P, C, N = Account.Platform, Account.Category, Account.NamingLevel
+# (name suffix, platform, category, naming level, purpose, proposed disposition)
+TEMPLATES = [
+    (
+        "官方微信公众号",
+        P.WECHAT_OFFICIAL,
+        C.PUBLISHING,
+        N.DEPARTMENT,
+        "发布本单位新闻和通知",
+        "keep",
+    ),
+    ("教职工工作群", P.WECHAT_GROUP, C.WORK_GROUP, N.DEPARTMENT, "布置日常工作、传达通知", "keep"),
+    ("教职工QQ群", P.QQ_GROUP, C.WORK_GROUP, N.DEPARTMENT, "传送工作文件", "keep"),
+    ("2024级辅导员工作群", P.WECHAT_GROUP, C.WORK_GROUP, N.WORK, "辅导员之间协调学生工作", "keep"),
+    ("2023级新生QQ群", P.QQ_GROUP, C.CHAT_GROUP, N.WORK, "新生答疑交流", "keep"),
+    ("学生干部工作群", P.QQ_GROUP, C.WORK_GROUP, N.WORK, "学生干部工作安排", "keep"),
+    ("党支部工作群", P.WECOM_GROUP, C.WORK_GROUP, N.DEPARTMENT, "党支部组织生活通知", "keep"),
+    ("迎新工作临时群", P.WECHAT_GROUP, C.TEMPORARY_GROUP, N.WORK, "2024年迎新工作协调", "dissolve"),
+    ("技能大赛培训群", P.DINGTALK_GROUP, C.TEMPORARY_GROUP, N.WORK, "省级技能大赛集训", "keep"),
+    ("抖音号", P.DOUYIN, C.PUBLISHING, N.DEPARTMENT, "展示校园生活短视频", "keep"),
+    ("视频号", P.CHANNELS, C.PUBLISHING, N.DEPARTMENT, "发布活动视频", "keep"),
+    ("官方微博", P.WEIBO, C.PUBLISHING, N.DEPARTMENT, "发布本单位动态", "take_down"),
+    ("家长联络群", P.WECHAT_GROUP, C.CHAT_GROUP, N.WORK, "与学生家长沟通", "keep"),
+    ("毕业生就业服务群", P.QQ_GROUP, C.WORK_GROUP, N.WORK, "推送招聘信息", "keep"),
+    ("教研室交流群", P.WECHAT_GROUP, C.CHAT_GROUP, N.DEPARTMENT, "教研室日常交流", "keep"),
+    ("旧版公众号", P.WECHAT_OFFICIAL, C.PUBLISHING, N.DEPARTMENT, "早期宣传用，已停更", "merge"),
+    ("闲置聊天群", P.QQ_GROUP, C.CHAT_GROUP, N.WORK, "早年活动交流，已无人发言", "dissolve"),
+]
+# What happens to a kept account, in proportion.
+KEPT_OUTCOMES = (
+    ["draft"] * 3
+    + ["submitted"] * 4
+    + ["returned"] * 2
+    + ["retained"] * 6
+    + ["closing"] * 1
+    + ["closed"] * 1
+)
+# A 1x1 PNG, standing in for the screenshot of a dissolved group.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def next_june_8(today: date) -> date:
+    deadline = date(today.year, 6, 8)
+    return deadline if deadline >= today else date(today.year + 1, 6, 8)
+
+
+class Command(BaseCommand):
+    help = "Load demo departments, staff, users, a campaign and about 200 accounts in every state."
+
+    def handle(self, *args, **options):
+        self.rng = random.Random(20200605)
+        with transaction.atomic():
+            departments = self._departments()
+            users = self._users(departments)
+            self._campaign()
+            if Account.objects.filter(department__in=departments.values()).exists():
+                self.stdout.write("Demo accounts are already present; left as they are.")
+            else:
+                count = self._accounts(departments, users)
+                self.stdout.write(f"Created {count} demo accounts.")
+        self._print_logins(departments)
+
+    def _departments(self) -> dict[str, Department]:
+        departments = {}
+        for index, (code, name, kind) in enumerate(DEPARTMENTS):
+            department, _created = Department.objects.update_or_create(
+                code=code, defaults={"name": name, "kind": kind}
+            )
+            departments[code] = department
+            for number in range(8):
+                Staff.objects.get_or_create(
+                    staff_number=f"2{index:02d}{number:03d}",
+                    defaults={
+                        "name": self.rng.choice(SURNAMES) + self.rng.choice(GIVEN),
+                        "department": department,
+                        "post": POSTS[number],
+                        "phone": f"13{self.rng.randint(100000000, 999999999)}",
+                        "status": Staff.Status.ACTIVE if number < 7 else Staff.Status.LEFT,
+                        "left_on": None if number < 7 else date(2024, 7, 1),
+                    },
+                )
+        return departments
+
+    def _user(self, username, first_name, *, group=None, superuser=False):
+        user, _created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": first_name}
+        )
+        user.is_staff = user.is_superuser = superuser
+        user.set_password(PASSWORD)
+        user.save()
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    def _users(self, departments) -> dict[str, object]:
+        users = {
+            "admin": self._user("admin", "系统管理员", superuser=True),
+            "reviewer1": self._user("reviewer1", "宣传统战处 审核员一", group=REVIEWER_GROUP),
+            "reviewer2": self._user("reviewer2", "宣传统战处 审核员二", group=REVIEWER_GROUP),
+        }
+        for code, department in departments.items():
+            filer = self._user(
+                f"filer_{code.lower()}", f"{department.name} 填报人", group=FILER_GROUP
+            )
+            department.filers.add(filer)
+            users[code] = filer
+        return users
+
+    def _campaign(self):
+        today = timezone.localdate()
+        deadline = next_june_8(today)
+        Campaign.objects.get_or_create(
+            title=f"{deadline.year}年新媒体、微信和QQ工作群清理整治专项行动",
+            defaults={
+                "document_number": "赣府厅明〔2020〕46号",
+                "starts_on": min(today, deadline - timedelta(days=30)),
+                "deadline": deadline,
+                "office_email": "195291955@qq.com",
+                "is_active": not Campaign.objects.filter(is_active=True).exists(),
+            },
+        )
+
+    def _accounts(self, departments, users) -> int:
+        reviewers = [users["reviewer1"], users["reviewer2"]]
+        count = 0
+        for index, (code, department) in enumerate(departments.items()):
+            filer = users[code]
+            staff = list(department.staff.filter(status=Staff.Status.ACTIVE))
+            survivor = None
+            for number, template in enumerate(TEMPLATES):
+                account = self._account(department, staff, index, number, template, survivor)
+                filing = services.filing_create(account=account, by=filer)
+                if number == 0:
+                    survivor = account
+                if number == 0:
+                    outcome = "retained"  # the survivor that duplicates are merged into
+                elif account.disposition == "keep":
+                    outcome = self.rng.choice(KEPT_OUTCOMES)
+                else:
+                    outcome = self.rng.choice(["submitted", "closing", "closed"])
+                self._walk(filing, outcome, filer, self.rng.choice(reviewers))
+                count += 1
+        # R1: a name that must never be approved.
+        finance = departments["CS"]
+        account = self._account(
+            finance,
+            list(finance.staff.all()),
+            99,
+            0,
+            ("财政厅资助政策宣传群", P.QQ_GROUP, C.WORK_GROUP, N.WORK, "转发资助政策", "keep"),
+            None,
+            prefix=False,
+        )
+        filing = services.filing_create(account=account, by=users["CS"])
+        services.filing_submit(filing=filing, by=users["CS"])
+        return count + 1
+
+    def _account(self, department, staff, index, number, template, survivor, *, prefix=True):
+        suffix, platform, category, level, purpose, disposition = template
+        if department.code == "XC" and platform == P.WECHAT_OFFICIAL and disposition == "keep":
+            name, level = (
+                "江西财经职业学院官方微信公众号",
+                N.SCHOOL,
+            )  # the school's own account (R2)
+        else:
+            name = f"{department.name}{suffix}" if prefix else suffix
+        owner, reviewer = staff[number % len(staff)], staff[(number + 1) % len(staff)]
+        today = timezone.localdate()
+        created = today - timedelta(days=self.rng.randint(120, 1500))
+        return Account(
+            department=department,
+            name=name,
+            platform=platform,
+            account_type=(
+                self.rng.choice(Account.AccountType.values) if platform == P.WECHAT_OFFICIAL else ""
+            ),
+            number=self._number(platform, index, number),
+            naming_level=level,
+            category=category,
+            purpose=purpose,
+            created_on=created,
+            task_end_on=created + timedelta(days=60) if category == C.TEMPORARY_GROUP else None,
+            owner_name=owner.name,
+            owner_post=owner.post,
+            owner_phone=owner.phone,
+            security_contact_name=reviewer.name,
+            member_count=self.rng.randint(8, 2000),
+            real_name_admission=category == C.WORK_GROUP,
+            last_active_on=today - timedelta(days=self.rng.randint(0, 400)),
+            disposition=disposition,
+            merge_into=survivor if disposition == "merge" else None,
+            disposition_reason={
+                "merge": "与本单位官方公众号重复建设",
+                "dissolve": "任务已结束或长期不使用",
+                "take_down": "无特殊工作需要",
+            }.get(disposition, ""),
+            rules_acknowledged=True,
+        )
+
+    def _number(self, platform, index, number) -> str:
+        if platform in Account.NUMBERLESS_PLATFORMS:
+            return ""
+        serial = index * 100 + number
+        if platform == P.WECHAT_OFFICIAL:
+            return f"gh_{0x5A17 * (serial + 1):012x}"
+        if platform == P.QQ_GROUP:
+            return str(610000000 + serial * 7919)
+        return f"{platform}-{serial:05d}"
+
+    def _walk(self, filing: Filing, outcome: str, filer, reviewer):
+        """Move a new filing to the outcome through the real transitions, as people would."""
+        if outcome == "draft":
+            return
+        services.filing_submit(filing=filing, by=filer, comment="已完成自查，请审核。")
+        if outcome == "returned":
+            services.filing_return_for_revision(
+                filing=filing, by=reviewer, comment="请补充群主职务并核实成员人数。"
+            )
+        elif outcome == "retained":
+            if filing.account.needs_approval:
+                services.filing_approve(filing=filing, by=reviewer, comment="同意保留。")
+            else:
+                services.filing_register(filing=filing, by=reviewer, comment="已登记备案。")
+        elif outcome in ("closing", "closed"):
+            account = filing.account
+            kind = account.disposition if account.disposition != "keep" else "dissolve"
+            services.filing_order_closure(
+                filing=filing,
+                by=reviewer,
+                kind=kind,
+                reason=account.disposition_reason or "长期不使用的僵尸群",
+                merge_into=account.merge_into,
+            )
+            if outcome == "closed":
+                services.filing_report_closed(
+                    filing=filing,
+                    by=filer,
+                    evidence=SimpleUploadedFile("done.png", PNG, content_type="image/png"),
+                    comment="已解散，截图见附件。",
+                )
+                services.filing_confirm_closed(filing=filing, by=reviewer, comment="确认已关停。")
+
+    def _print_logins(self, departments):
+        self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")
+        self.stdout.write("  admin        系统管理员 (Django admin)")
+        self.stdout.write("  reviewer1    审核员 (宣传统战处)")
+        self.stdout.write("  reviewer2    审核员 (宣传统战处)")
+        for code, department in departments.items():
+            self.stdout.write(f"  filer_{code.lower():<6} 部门填报人 ({department.name})")

@@ -1,0 +1,5 @@
+from registry.querysets import DepartmentScopedQuerySet
+
+
+class FilingQuerySet(DepartmentScopedQuerySet):
+    department_lookup = "account__department_id"

@@ -1,0 +1,353 @@
+"""Every change of an account's approval state, and the filer's writes that depend on it.
+
+Each transition runs the same way, whoever calls it (a page, the bulk queue, the admin, a
+command): the permission is checked for the caller, the guard is checked with its reasons, and
+the transition, the save and its log row happen in one transaction. django-fsm-2 does not check
+``permission=`` when a transition method is called, so the check lives here.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransition
+
+from registry import roles
+from registry import services as registry_services
+from registry.models import Account, Department
+from registry.uploads import generated_name, validate_upload
+
+from .models import CLOSURE_KINDS, GUARDS, Filing
+
+# The transitions in the order pages offer them.
+TRANSITIONS = (
+    "submit",
+    "return_for_revision",
+    "approve",
+    "register",
+    "order_closure",
+    "request_closure",
+    "report_closed",
+    "confirm_closed",
+)
+REVIEWER_TRANSITIONS = frozenset(
+    {"return_for_revision", "approve", "register", "order_closure", "confirm_closed"}
+)
+
+CREATED_LABEL = _("Created")
+REVIEWER_ONLY = _("Only a reviewer may do this.")
+FILER_ONLY = _("Only a filer of %(department)s may do this.")
+NOT_FROM_STATE = _("“%(action)s” is not possible while the account is %(state)s.")
+STALE_STATE = _(
+    "Someone else changed this account while you were looking at it: it is now %(state)s. "
+    "Reload the page and check it before you act again."
+)
+COMMENT_REQUIRED = _("Say what the filer must change: a comment is required to return an account.")
+KIND_REQUIRED = _("Choose the kind of closure: merge, deregister, take down or dissolve.")
+REASON_REQUIRED = _("Give the reason for the closure.")
+SURVIVOR_REQUIRED = _("A merge names the account it is merged into.")
+SURVIVOR_IS_SELF = _("An account cannot be merged into itself.")
+SURVIVOR_CLOSING = _("The account to merge into is itself being closed.")
+NOT_EDITABLE = _(
+    "The account is %(state)s: it can only be changed while it is a draft or returned."
+)
+NOT_DEPARTMENT_FILER = _("You do not file for %(department)s.")
+EVIDENCE_REQUIRED = _("Upload a screenshot that shows the closure done.")
+
+
+def _meta(name: str):
+    return getattr(Filing, name)._django_fsm
+
+
+def transition_label(name: str) -> str:
+    """The translated name of a transition, as buttons and messages show it."""
+    meta = _meta(name)
+    return str(next(iter(meta.transitions.values())).custom["label"])
+
+
+def permission_problem(*, filing: Filing, name: str, user) -> str | None:
+    """Why the user's role may not take this transition on this filing, or None."""
+    transition = next(iter(_meta(name).transitions.values()))
+    if transition.has_perm(filing, user):
+        return None
+    if name in REVIEWER_TRANSITIONS:
+        return str(REVIEWER_ONLY)
+    return FILER_ONLY % {"department": filing.account.department.name}
+
+
+def leaves_state(*, filing: Filing, name: str) -> bool:
+    """Whether the transition starts from the filing's current state."""
+    return _meta(name).has_transition(filing.state)
+
+
+def transition_problems(*, filing: Filing, name: str) -> list[str]:
+    """Why the transition cannot be taken now (state or guard), in words; empty when it can."""
+    if not leaves_state(filing=filing, name=name):
+        return [
+            NOT_FROM_STATE % {"action": transition_label(name), "state": filing.get_state_display()}
+        ]
+    guard = GUARDS.get(name)
+    return guard(filing) if guard else []
+
+
+def _stale(filing: Filing) -> ValidationError:
+    state = Filing.objects.filter(pk=filing.pk).values_list("state", flat=True).first()
+    return ValidationError(STALE_STATE % {"state": Filing.State(state).label}, code="stale")
+
+
+def _apply(
+    filing: Filing,
+    name: str,
+    *,
+    by,
+    comment: str = "",
+    expected_state: str | None = None,
+    **arguments,
+) -> Filing:
+    """Check and run one transition, then save it with its log row in one transaction."""
+    if expected_state and filing.state != expected_state:
+        raise _stale(filing)
+    if reason := permission_problem(filing=filing, name=name, user=by):
+        raise PermissionDenied(reason)
+    if problems := transition_problems(filing=filing, name=name):
+        raise ValidationError(problems, code="guard")
+    previous_state = filing.state
+    try:
+        with transaction.atomic():
+            getattr(filing, name)(by=by, description=comment.strip() or None, **arguments)
+            if filing.state != previous_state:
+                filing.state_changed_at = timezone.now()
+            filing.save()
+    except ConcurrentTransition:
+        # The optimistic lock found another change first; the atomic block dropped our log row.
+        raise _stale(filing) from None
+    return filing
+
+
+def filing_submit(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
+    """A filer hands in the account for review (R6 acknowledged, columns complete)."""
+    return _apply(filing, "submit", by=by, comment=comment, expected_state=expected_state)
+
+
+def filing_return_for_revision(*, filing: Filing, by, comment: str, expected_state=None) -> Filing:
+    """A reviewer sends the account back to the filer, saying what to change."""
+    if not comment.strip():
+        raise ValidationError({"comment": COMMENT_REQUIRED})
+    return _apply(
+        filing,
+        "return_for_revision",
+        by=by,
+        comment=comment,
+        expected_state=expected_state,
+    )
+
+
+def filing_approve(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
+    """A reviewer approves an account in the school's name (R2) that is kept."""
+    return _apply(filing, "approve", by=by, comment=comment, expected_state=expected_state)
+
+
+def filing_register(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
+    """A reviewer registers an account in a department's or a work's name (R2) that is kept."""
+    return _apply(filing, "register", by=by, comment=comment, expected_state=expected_state)
+
+
+def _check_closure(filing: Filing, kind: str, reason: str, merge_into: Account | None) -> None:
+    errors = {}
+    if kind not in dict(CLOSURE_KINDS):
+        errors["kind"] = KIND_REQUIRED
+    if not reason.strip():
+        errors["reason"] = REASON_REQUIRED
+    if kind == Account.Disposition.MERGE:
+        if merge_into is None:
+            errors["merge_into"] = SURVIVOR_REQUIRED
+        elif merge_into.pk == filing.account_id:
+            errors["merge_into"] = SURVIVOR_IS_SELF
+        elif merge_into.filing.state in (Filing.State.CLOSING, Filing.State.CLOSED):
+            errors["merge_into"] = SURVIVOR_CLOSING
+    if errors:
+        raise ValidationError(errors)
+
+
+def _close(name, *, filing, by, kind, reason, merge_into, comment, expected_state) -> Filing:
+    _check_closure(filing, kind, reason, merge_into)
+    return _apply(
+        filing,
+        name,
+        by=by,
+        comment=comment or reason,
+        expected_state=expected_state,
+        kind=kind,
+        reason=reason.strip(),
+        merge_into=merge_into if kind == Account.Disposition.MERGE else None,
+    )
+
+
+def filing_order_closure(
+    *,
+    filing: Filing,
+    by,
+    kind: str,
+    reason: str,
+    merge_into: Account | None = None,
+    comment: str = "",
+    expected_state=None,
+) -> Filing:
+    """A reviewer orders the account merged, deregistered, taken down or dissolved (R3, R4)."""
+    return _close(
+        "order_closure",
+        filing=filing,
+        by=by,
+        kind=kind,
+        reason=reason,
+        merge_into=merge_into,
+        comment=comment,
+        expected_state=expected_state,
+    )
+
+
+def filing_request_closure(
+    *,
+    filing: Filing,
+    by,
+    kind: str,
+    reason: str,
+    merge_into: Account | None = None,
+    comment: str = "",
+    expected_state=None,
+) -> Filing:
+    """A filer asks to close a kept account."""
+    return _close(
+        "request_closure",
+        filing=filing,
+        by=by,
+        kind=kind,
+        reason=reason,
+        merge_into=merge_into,
+        comment=comment,
+        expected_state=expected_state,
+    )
+
+
+def filing_report_closed(
+    *,
+    filing: Filing,
+    by,
+    evidence: UploadedFile | None,
+    comment: str = "",
+    expected_state=None,
+) -> Filing:
+    """A filer reports the closure done, with a screenshot as evidence."""
+    if evidence is None:
+        raise ValidationError({"evidence": EVIDENCE_REQUIRED})
+    try:
+        extension = validate_upload(
+            evidence,
+            kinds=("png", "jpeg"),
+            max_bytes=settings.NEWMEDIA_EVIDENCE_MAX_BYTES,
+        )
+    except ValidationError as exc:
+        raise ValidationError({"evidence": exc.messages}) from None
+    # Checked before the file is stored, so a refused report leaves nothing behind.
+    if reason := permission_problem(filing=filing, name="report_closed", user=by):
+        raise PermissionDenied(reason)
+    if problems := transition_problems(filing=filing, name="report_closed"):
+        raise ValidationError(problems, code="guard")
+    stored = default_storage.save(generated_name("evidence", extension), evidence)
+    try:
+        return _apply(
+            filing,
+            "report_closed",
+            by=by,
+            comment=comment,
+            expected_state=expected_state,
+            evidence_name=stored,
+        )
+    except Exception:
+        default_storage.delete(stored)
+        raise
+
+
+def filing_confirm_closed(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
+    """A reviewer confirms the closure the filer reported; the account stays in the register."""
+    return _apply(filing, "confirm_closed", by=by, comment=comment, expected_state=expected_state)
+
+
+SERVICES = {
+    "submit": filing_submit,
+    "return_for_revision": filing_return_for_revision,
+    "approve": filing_approve,
+    "register": filing_register,
+    "order_closure": filing_order_closure,
+    "request_closure": filing_request_closure,
+    "report_closed": filing_report_closed,
+    "confirm_closed": filing_confirm_closed,
+}
+
+
+def check_department_writer(*, user, department: Department, permission: str) -> None:
+    """Only the department's filers, or those who see every department, write its accounts."""
+    if not user.has_perm(permission) or not (
+        roles.is_filer_of(user, department.pk) or roles.sees_all(user)
+    ):
+        raise PermissionDenied(NOT_DEPARTMENT_FILER % {"department": department.name})
+
+
+def filing_create(*, account: Account, by) -> Filing:
+    """Record a new account (from a form or the admin) and open its filing as a draft."""
+    check_department_writer(
+        user=by, department=account.department, permission="registry.add_account"
+    )
+    with transaction.atomic():
+        registry_services.account_create(account=account, by=by)
+        return Filing.objects.create(account=account)
+
+
+def filings_open_missing() -> int:
+    """Open a draft filing for every account that has none, e.g. after a spreadsheet import."""
+    missing = Account.objects.filter(filing__isnull=True).values_list("pk", flat=True)
+    return len(Filing.objects.bulk_create([Filing(account_id=pk) for pk in missing]))
+
+
+def account_edit(*, account: Account, by, version: int) -> Account:
+    """Save a filer's changes to an account that is still a draft or returned."""
+    # Both the department it belongs to now and the one the form moves it to must be the filer's.
+    for department in (Department.objects.get(accounts=account.pk), account.department):
+        check_department_writer(
+            user=by, department=department, permission="registry.change_account"
+        )
+    with transaction.atomic():
+        filing = Filing.objects.select_for_update().get(account=account)
+        if not filing.is_editable:
+            raise ValidationError(
+                NOT_EDITABLE % {"state": filing.get_state_display()},
+                code="not_editable",
+            )
+        return registry_services.account_update(account=account, version=version)
+
+
+def filings_bulk_review(
+    *, filings, action: str, by, comment: str = ""
+) -> tuple[list[Filing], list[tuple[Filing, str]]]:
+    """Take one reviewer action on many submitted filings, each row checked and saved on its own.
+
+    Returns the filings done and, for the others, why not; one refusal does not undo the rest.
+    """
+    done, refused = [], []
+    for filing in filings:
+        try:
+            SERVICES[action](
+                filing=filing,
+                by=by,
+                comment=comment,
+                expected_state=Filing.State.SUBMITTED,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            refused.append((filing, "；".join(messages)))
+        else:
+            done.append(filing)
+    return done, refused

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from .views import healthz
+
+admin.site.site_header = settings.NEWMEDIA_SITE_TITLE
+admin.site.site_title = settings.NEWMEDIA_SITE_TITLE
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", healthz, name="healthz"),
+    path("", include("approvals.urls")),
+]

@@ -1,0 +1,38 @@
+"""Visibility rules, stated once: every view, export and download starts from these."""
+
+from django.db import models
+
+from . import roles
+
+
+class DepartmentScopedQuerySet(models.QuerySet):
+    """Rows that belong to a department, seen by reviewers and by that department's filers."""
+
+    department_lookup = "department_id"
+
+    def for_user(self, user):
+        """What the user may see: everything for reviewers, their departments' rows for filers."""
+        if roles.sees_all(user):
+            return self
+        return self.filter(**{f"{self.department_lookup}__in": roles.filer_department_ids(user)})
+
+
+class DepartmentQuerySet(DepartmentScopedQuerySet):
+    department_lookup = "pk"
+
+
+class StaffQuerySet(DepartmentScopedQuerySet):
+    pass
+
+
+class AccountQuerySet(DepartmentScopedQuerySet):
+    def search(self, text: str):
+        """Accounts whose name, number or owner contains the text."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(name__icontains=text)
+            | models.Q(number__icontains=text)
+            | models.Q(owner_name__icontains=text)
+        )
