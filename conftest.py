@@ -17,8 +17,10 @@ class CsrfClient(Client):
         super().__init__(enforce_csrf_checks=True, **kwargs)
 
     def post(self, path, data=None, **kwargs):
-        if "csrftoken" not in self.cookies:
-            self.get(reverse("login"))  # the login page sets the cookie, as for a browser
+        # A browser holds the cookie from the page that showed the form: any page with a form.
+        for page in ("login", "approvals:dashboard"):
+            if "csrftoken" not in self.cookies:
+                self.get(reverse(page))
         if isinstance(data, dict) and "csrfmiddlewaretoken" not in data:
             data = {**data, "csrfmiddlewaretoken": self.cookies["csrftoken"].value}
         return super().post(path, data, **kwargs)

@@ -128,7 +128,7 @@ def account_transition(request, pk, name):
         try:
             services.SERVICES[name](filing=account.filing, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            status = 409 if exc.code == "stale" else 400
+            status = 409 if getattr(exc, "code", None) == "stale" else 400
             form.add_error(None, exc)
             account = _visible_account(request, pk)  # show the record as it is now
         else:

@@ -19,10 +19,55 @@ def filing_in(state: str, **account_fields) -> Filing:
     A queryset update is the one way past the protected state field; the site never does this.
     """
     filing = FilingFactory(account=AccountFactory(**account_fields))
-    changes = {"state": state}
-    if state in (Filing.State.CLOSING, Filing.State.CLOSED):
-        changes.update(closure_kind=Account.Disposition.DISSOLVE, closure_reason="长期不使用")
-    if state == Filing.State.CLOSED:
-        changes["closure_reported_at"] = timezone.now()
-    Filing.objects.filter(pk=filing.pk).update(**changes)
+    Filing.objects.filter(pk=filing.pk).update(**state_fields(state))
     return Filing.objects.select_related("account__department").get(pk=filing.pk)
+
+
+def state_fields(state: str) -> dict:
+    """The columns a filing in this state must have to satisfy its constraints."""
+    fields = {"state": state}
+    if state in (Filing.State.CLOSING, Filing.State.CLOSED):
+        fields.update(closure_kind=Account.Disposition.DISSOLVE, closure_reason="长期不使用")
+    if state == Filing.State.CLOSED:
+        fields["closure_reported_at"] = timezone.now()
+    return fields
+
+
+def bulk_accounts(department, count: int) -> None:
+    """Many accounts of one department, their filings spread over every state, in two queries."""
+    accounts = Account.objects.bulk_create(AccountFactory.build_batch(count, department=department))
+    states = list(Filing.State)
+    Filing.objects.bulk_create(
+        Filing(account=account, **state_fields(states[n % len(states)]))
+        for n, account in enumerate(accounts)
+    )
+
+
+def account_form_data(department, **overrides) -> dict:
+    """What a filer posts from the account form: every column of a complete account."""
+    data = {
+        "department": department.pk,
+        "name": "会计学院教职工工作群",
+        "platform": "qq_group",
+        "account_type": "",
+        "number": "612345678",
+        "naming_level": "department",
+        "category": "work_group",
+        "purpose": "布置日常工作",
+        "created_on": "2024-09-01",
+        "task_end_on": "",
+        "owner_name": "张伟",
+        "owner_post": "办公室主任",
+        "owner_phone": "13800138000",
+        "security_contact_name": "李娜",
+        "member_count": "35",
+        "real_name_admission": "on",
+        "last_active_on": "2026-11-01",
+        "disposition": "keep",
+        "merge_into": "",
+        "disposition_reason": "",
+        "remarks": "",
+        "rules_acknowledged": "on",
+    }
+    data.update(overrides)
+    return data

@@ -64,18 +64,12 @@ POSTS = ["院长", "副院长", "办公室主任", "辅导员", "教研室主任
 
 P, C, N = Account.Platform, Account.Category, Account.NamingLevel
 # (name suffix, platform, category, naming level, purpose, proposed disposition)
+# fmt: off
 TEMPLATES = [
-    (
-        "官方微信公众号",
-        P.WECHAT_OFFICIAL,
-        C.PUBLISHING,
-        N.DEPARTMENT,
-        "发布本单位新闻和通知",
-        "keep",
-    ),
+    ("官方微信公众号", P.WECHAT_OFFICIAL, C.PUBLISHING, N.DEPARTMENT, "发布新闻和通知", "keep"),
     ("教职工工作群", P.WECHAT_GROUP, C.WORK_GROUP, N.DEPARTMENT, "布置日常工作、传达通知", "keep"),
     ("教职工QQ群", P.QQ_GROUP, C.WORK_GROUP, N.DEPARTMENT, "传送工作文件", "keep"),
-    ("2024级辅导员工作群", P.WECHAT_GROUP, C.WORK_GROUP, N.WORK, "辅导员之间协调学生工作", "keep"),
+    ("2024级辅导员工作群", P.WECHAT_GROUP, C.WORK_GROUP, N.WORK, "协调学生工作", "keep"),
     ("2023级新生QQ群", P.QQ_GROUP, C.CHAT_GROUP, N.WORK, "新生答疑交流", "keep"),
     ("学生干部工作群", P.QQ_GROUP, C.WORK_GROUP, N.WORK, "学生干部工作安排", "keep"),
     ("党支部工作群", P.WECOM_GROUP, C.WORK_GROUP, N.DEPARTMENT, "党支部组织生活通知", "keep"),
@@ -89,7 +83,16 @@ TEMPLATES = [
     ("教研室交流群", P.WECHAT_GROUP, C.CHAT_GROUP, N.DEPARTMENT, "教研室日常交流", "keep"),
     ("旧版公众号", P.WECHAT_OFFICIAL, C.PUBLISHING, N.DEPARTMENT, "早期宣传用，已停更", "merge"),
     ("闲置聊天群", P.QQ_GROUP, C.CHAT_GROUP, N.WORK, "早年活动交流，已无人发言", "dissolve"),
+    ("小红书号", P.OTHER, C.PUBLISHING, N.DEPARTMENT, "招生宣传", "keep"),
 ]
+# fmt: on
+# The school's own accounts (R2: they need approval, not registration), by department and template.
+SCHOOL_ACCOUNTS = {
+    ("XC", 0): "江西财经职业学院官方微信公众号",
+    ("XC", 9): "江西财经职业学院官方抖音号",
+    ("XC", 11): "江西财经职业学院官方微博",
+    ("DZB", 10): "江西财经职业学院视频号",
+}
 # What happens to a kept account, in proportion.
 KEPT_OUTCOMES = (
     ["draft"] * 3
@@ -225,13 +228,9 @@ class Command(BaseCommand):
 
     def _account(self, department, staff, index, number, template, survivor, *, prefix=True):
         suffix, platform, category, level, purpose, disposition = template
-        if department.code == "XC" and platform == P.WECHAT_OFFICIAL and disposition == "keep":
-            name, level = (
-                "江西财经职业学院官方微信公众号",
-                N.SCHOOL,
-            )  # the school's own account (R2)
-        else:
-            name = f"{department.name}{suffix}" if prefix else suffix
+        name = f"{department.name}{suffix}" if prefix else suffix
+        if school_name := SCHOOL_ACCOUNTS.get((department.code, number)):
+            name, level, disposition = school_name, N.SCHOOL, "keep"
         owner, reviewer = staff[number % len(staff)], staff[(number + 1) % len(staff)]
         today = timezone.localdate()
         created = today - timedelta(days=self.rng.randint(120, 1500))

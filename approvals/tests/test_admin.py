@@ -1,0 +1,156 @@
+"""The admin fixes data but moves states only through the services, with their checks."""
+
+import pytest
+from django.contrib.admin.sites import site
+from django.contrib.auth.models import Permission
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.urls import reverse
+from django_fsm_log.models import StateLog
+
+from approvals import services
+from approvals.models import Filing
+from approvals.tests.factories import account_form_data, filing_in
+from registry import services as registry_services
+from registry.models import Account
+from registry.tests.factories import UserFactory
+
+
+def _transition_url(filing, name):
+    return reverse("admin:approvals_filing_transition", args=[filing.pk, name])
+
+
+@pytest.fixture
+def clerk(db):
+    """Staff who may open and save filings in the admin, but hold no transition permission."""
+    user = UserFactory(username="clerk", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="approvals", codename__in=["view_filing", "change_filing"]
+        )
+    )
+    return user
+
+
+def test_it_registers_through_the_service_with_one_log_row(client_for, admin_user, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    response = client_for(admin_user).post(
+        _transition_url(filing, "register"), {"comment": "管理员代为登记"}
+    )
+    assert response.status_code == 302
+    filing.refresh_from_db()
+    assert filing.state == Filing.State.REGISTERED
+    log = StateLog.objects.for_(filing).get()
+    assert (log.by, log.description) == (admin_user, "管理员代为登记")
+
+
+def test_it_refuses_a_user_without_the_transitions_permission(client_for, clerk, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    client = client_for(clerk)
+    client.post(_transition_url(filing, "register"), {"comment": "x"})
+    # The button on the change page takes the same road.
+    client.post(
+        reverse("admin:approvals_filing_change", args=[filing.pk]),
+        {"_fsm_transition_to": "register"},
+    )
+    filing.refresh_from_db()
+    assert filing.state == Filing.State.SUBMITTED
+    assert not StateLog.objects.for_(filing).exists()
+
+
+def test_it_checks_the_permission_in_the_service_too(rf, clerk, department):
+    """Even a caller that skips the admin's own check is refused by the service."""
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    request = rf.post("/")
+    request.user = clerk
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    applied = site._registry[Filing]._apply_fsm_transition(
+        obj=filing, transition_name="register", request=request, kwargs={"comment": ""}
+    )
+    assert applied is False
+    assert [str(m) for m in request._messages] == [str(services.REVIEWER_ONLY)]
+    assert Filing.objects.get(pk=filing.pk).state == Filing.State.SUBMITTED
+
+
+def test_it_says_why_a_guarded_transition_failed(client_for, admin_user, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department, name="财政厅群")
+    response = client_for(admin_user).post(
+        _transition_url(filing, "register"), {"comment": ""}, follow=True
+    )
+    assert "财政厅" in response.content.decode()
+    assert Filing.objects.get(pk=filing.pk).state == Filing.State.SUBMITTED
+
+
+def test_it_shows_the_state_read_only_with_the_transitions_as_buttons(
+    client_for, admin_user, department
+):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    response = client_for(admin_user).get(
+        reverse("admin:approvals_filing_change", args=[filing.pk])
+    )
+    assert "state" not in response.context["adminform"].form.fields
+    body = response.content.decode()
+    assert 'value="register"' in body and 'value="report_closed"' not in body
+
+
+def test_it_never_deletes(client_for, admin_user, department):
+    filing = filing_in(Filing.State.DRAFT, department=department)
+    client = client_for(admin_user)
+    for url in (
+        reverse("admin:approvals_filing_delete", args=[filing.pk]),
+        reverse("admin:registry_account_delete", args=[filing.account_id]),
+        reverse("admin:registry_department_delete", args=[department.pk]),
+    ):
+        assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Account.objects.filter(pk=filing.account_id).exists()
+
+
+def test_it_opens_a_filing_for_an_account_added_in_the_admin(client_for, admin_user, department):
+    data = account_form_data(department, owner="", security_contact="", expected_version="")
+    response = client_for(admin_user).post(reverse("admin:registry_account_add"), data)
+    assert response.status_code == 302
+    assert Account.objects.get().filing.state == Filing.State.DRAFT
+
+
+def test_it_refuses_an_admin_edit_over_someone_elses_change(client_for, admin_user, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    account = Account.objects.get(pk=filing.account_id)
+    account.purpose = "先改的"
+    registry_services.account_update(account=account, version=1)
+    data = account_form_data(
+        department, purpose="后改的", owner="", security_contact="", expected_version="1"
+    )
+    response = client_for(admin_user).post(
+        reverse("admin:registry_account_change", args=[account.pk]), data
+    )
+    assert response.status_code == 200
+    assert str(registry_services.STALE_EDIT) in response.content.decode()
+    assert Account.objects.get(pk=account.pk).purpose == "先改的"
+
+
+def test_it_lets_the_admin_fix_a_submitted_accounts_data(client_for, admin_user, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    data = account_form_data(
+        department, purpose="更正用途", owner="", security_contact="", expected_version="1"
+    )
+    client_for(admin_user).post(
+        reverse("admin:registry_account_change", args=[filing.account_id]), data
+    )
+    account = Account.objects.get(pk=filing.account_id)
+    assert (account.purpose, account.version, account.filing.state) == ("更正用途", 2, "submitted")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "registry_account",
+        "approvals_filing",
+        "registry_staff",
+        "registry_department",
+        "approvals_campaign",
+    ],
+)
+def test_it_lists_every_model_with_search(client_for, admin_user, department, name):
+    filing_in(Filing.State.DRAFT, department=department)
+    response = client_for(admin_user).get(reverse(f"admin:{name}_changelist"), {"q": "测试"})
+    assert response.status_code == 200

@@ -1,0 +1,81 @@
+from django.urls import reverse
+
+from approvals import models, services
+from approvals.models import Filing
+from approvals.tests.factories import filing_in
+
+URL = reverse("approvals:review_queue")
+
+
+def _messages(response):
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def test_it_is_for_reviewers_only(client_for, filer):
+    assert client_for(filer).get(URL).status_code == 403
+
+
+def test_it_lists_submitted_accounts_oldest_first(client_for, reviewer, department):
+    first = filing_in(Filing.State.SUBMITTED, department=department, name="先提交")
+    filing_in(Filing.State.DRAFT, department=department, name="草稿")
+    second = filing_in(Filing.State.SUBMITTED, department=department, name="后提交")
+    Filing.objects.filter(pk=second.pk).update(
+        state_changed_at=first.state_changed_at.replace(year=2030)
+    )
+    page = client_for(reviewer).get(URL).context["page"]
+    assert [a.name for a in page] == ["先提交", "后提交"]
+
+
+def test_it_registers_each_selected_row_on_its_own_and_reports_the_rest(
+    client_for, reviewer, department
+):
+    ok = [filing_in(Filing.State.SUBMITTED, department=department) for _ in range(2)]
+    school = filing_in(Filing.State.SUBMITTED, department=department, naming_level="school")
+    response = client_for(reviewer).post(
+        URL, {"action": "register", "filings": [f.pk for f in [*ok, school]], "comment": "同意"}
+    )
+    assert response.status_code == 302
+    assert [Filing.objects.get(pk=f.pk).state for f in ok] == ["registered", "registered"]
+    assert Filing.objects.get(pk=school.pk).state == "submitted"
+    messages = _messages(response)
+    assert any(str(models.NOT_DEPARTMENT_LEVEL) in m for m in messages)
+    assert any("2" in m for m in messages)
+
+
+def test_it_reports_a_row_someone_else_already_changed(client_for, reviewer, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    Filing.objects.filter(pk=filing.pk).update(state=Filing.State.RETURNED)
+    response = client_for(reviewer).post(URL, {"action": "register", "filings": [filing.pk]})
+    assert Filing.objects.get(pk=filing.pk).state == "returned"
+    assert any(
+        services.STALE_STATE % {"state": Filing.State.RETURNED.label} in m
+        for m in _messages(response)
+    )
+
+
+def test_it_requires_a_comment_to_return(client_for, reviewer, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    response = client_for(reviewer).post(
+        URL, {"action": "return_for_revision", "filings": [filing.pk]}
+    )
+    assert response.status_code == 200
+    assert "comment" in response.context["form"].errors
+    assert Filing.objects.get(pk=filing.pk).state == "submitted"
+
+
+def test_it_returns_the_selected_rows_with_the_comment(client_for, reviewer, department):
+    filings = [filing_in(Filing.State.SUBMITTED, department=department) for _ in range(3)]
+    client_for(reviewer).post(
+        URL,
+        {"action": "return_for_revision", "filings": [f.pk for f in filings], "comment": "补充"},
+    )
+    assert {Filing.objects.get(pk=f.pk).state for f in filings} == {"returned"}
+
+
+def test_it_refuses_a_post_without_the_csrf_token(client_for, reviewer, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    response = client_for(reviewer).post_without_token(
+        URL, {"action": "register", "filings": [filing.pk]}
+    )
+    assert response.status_code == 403
+    assert Filing.objects.get(pk=filing.pk).state == "submitted"

@@ -1,0 +1,69 @@
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django_fsm_log.models import StateLog
+
+from approvals.management.commands.seed_demo import next_june_8
+from approvals.models import Campaign, Filing
+from registry.models import Account, Department, Staff
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_loads_every_platform_and_state_with_their_history():
+    output = _seed()
+    assert Department.objects.count() == 12
+    assert Account.objects.count() >= 200
+    assert set(Account.objects.values_list("platform", flat=True)) == set(Account.Platform.values)
+    assert set(Filing.objects.values_list("state", flat=True)) == set(Filing.State.values)
+    # States were reached through the real transitions, so each non-draft filing has a history.
+    moved = Filing.objects.exclude(state=Filing.State.DRAFT)
+    assert (
+        StateLog.objects.filter(object_id__in=moved.values("pk"))
+        .values("object_id")
+        .distinct()
+        .count()
+        == moved.count()
+    )
+    assert "reviewer1" in output and "filer_kj" in output and "admin" in output
+
+
+def test_it_can_run_again_without_duplicating_anything():
+    _seed()
+    counts = (Account.objects.count(), Staff.objects.count(), StateLog.objects.count())
+    output = _seed()
+    assert (Account.objects.count(), Staff.objects.count(), StateLog.objects.count()) == counts
+    assert "filer_kj" in output
+
+
+def test_it_runs_an_active_campaign_ending_on_the_next_june_8():
+    _seed()
+    campaign = Campaign.objects.get(is_active=True)
+    assert (campaign.deadline.month, campaign.deadline.day) == (6, 8)
+    assert campaign.deadline >= datetime.date.today()
+
+
+@pytest.mark.parametrize(
+    ("today", "deadline"),
+    [
+        (datetime.date(2026, 11, 26), datetime.date(2027, 6, 8)),
+        (datetime.date(2027, 6, 8), datetime.date(2027, 6, 8)),
+        (datetime.date(2027, 1, 2), datetime.date(2027, 6, 8)),
+    ],
+)
+def test_it_picks_the_next_june_8(today, deadline):
+    assert next_june_8(today) == deadline
+
+
+def test_its_logins_work(client):
+    _seed()
+    for username in ("filer_kj", "reviewer1", "admin"):
+        assert client.login(username=username, password="demo-2026")
