@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account
 
-from .models import CLOSURE_KINDS, Filing
+from .models import CLOSURE_KINDS, COMMENT_REQUIRED, TRANSITION_LABELS, Filing
 
-RETURN_NEEDS_COMMENT = _("Say what the filers must change: a comment is required to return.")
+# What the review queue can do to many accounts at once.
+BULK_TRANSITIONS = ("approve", "register", "return_for_revision")
 
 
 class TransitionForm(forms.Form):
@@ -82,11 +83,7 @@ FORMS = {
 
 
 class BulkReviewForm(forms.Form):
-    ACTIONS = [
-        ("approve", _("Approve")),
-        ("register", _("Register")),
-        ("return_for_revision", _("Return for revision")),
-    ]
+    ACTIONS = [(name, TRANSITION_LABELS[name]) for name in BULK_TRANSITIONS]
 
     action = forms.ChoiceField(
         label=_("Action"),
@@ -107,5 +104,5 @@ class BulkReviewForm(forms.Form):
             cleaned.get("action") == "return_for_revision"
             and not cleaned.get("comment", "").strip()
         ):
-            self.add_error("comment", RETURN_NEEDS_COMMENT)
+            self.add_error("comment", COMMENT_REQUIRED)
         return cleaned

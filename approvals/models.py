@@ -19,7 +19,20 @@ from .querysets import FilingQuerySet
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
 
+# What buttons, messages and the history call each transition.
+TRANSITION_LABELS = {
+    "submit": _("Submit"),
+    "return_for_revision": _("Return for revision"),
+    "approve": _("Approve"),
+    "register": _("Register"),
+    "order_closure": _("Order closure"),
+    "request_closure": _("Request closure"),
+    "report_closed": _("Report closure done"),
+    "confirm_closed": _("Confirm closed"),
+}
+
 # Guard messages, reused by the tests.
+COMMENT_REQUIRED = _("Say what the filer must change: a comment is required to return an account.")
 MISSING_FIELDS = _("Fill in before submitting: %(fields)s.")
 RULES_NOT_ACKNOWLEDGED = _(
     "The owner and the content reviewer must acknowledge the content rules (R6)."
@@ -217,7 +230,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         target=State.SUBMITTED,
         permission=_filer("submit_filing"),
         conditions=[_guard("submit")],
-        custom={"label": _("Submit")},
+        custom={"label": TRANSITION_LABELS["submit"]},
     )
     def submit(self, by=None, description=None):
         pass
@@ -229,7 +242,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         source=State.SUBMITTED,
         target=State.RETURNED,
         permission=_reviewer("return_filing"),
-        custom={"label": _("Return for revision")},
+        custom={"label": TRANSITION_LABELS["return_for_revision"]},
     )
     def return_for_revision(self, by=None, description=None):
         pass
@@ -242,7 +255,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         target=State.APPROVED,
         permission=_reviewer("approve_filing"),
         conditions=[_guard("approve")],
-        custom={"label": _("Approve")},
+        custom={"label": TRANSITION_LABELS["approve"]},
     )
     def approve(self, by=None, description=None):
         pass
@@ -255,7 +268,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         target=State.REGISTERED,
         permission=_reviewer("register_filing"),
         conditions=[_guard("register")],
-        custom={"label": _("Register")},
+        custom={"label": TRANSITION_LABELS["register"]},
     )
     def register(self, by=None, description=None):
         pass
@@ -267,7 +280,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         source=[State.SUBMITTED, State.APPROVED, State.REGISTERED],
         target=State.CLOSING,
         permission=_reviewer("order_closure_filing"),
-        custom={"label": _("Order closure")},
+        custom={"label": TRANSITION_LABELS["order_closure"]},
     )
     def order_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
         self._set_closure(kind, reason, merge_into)
@@ -279,7 +292,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         source=[State.APPROVED, State.REGISTERED],
         target=State.CLOSING,
         permission=_filer("request_closure_filing"),
-        custom={"label": _("Request closure")},
+        custom={"label": TRANSITION_LABELS["request_closure"]},
     )
     def request_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
         self._set_closure(kind, reason, merge_into)
@@ -292,7 +305,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         source=State.CLOSING,
         target=State.CLOSING,
         permission=_filer("report_closed_filing"),
-        custom={"label": _("Report closure done")},
+        custom={"label": TRANSITION_LABELS["report_closed"]},
     )
     def report_closed(self, evidence_name="", by=None, description=None):
         self.closure_evidence.name = evidence_name
@@ -306,7 +319,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         target=State.CLOSED,
         permission=_reviewer("confirm_closed_filing"),
         conditions=[_guard("confirm_closed")],
-        custom={"label": _("Confirm closed")},
+        custom={"label": TRANSITION_LABELS["confirm_closed"]},
     )
     def confirm_closed(self, by=None, description=None):
         pass

@@ -124,7 +124,7 @@ def _last_comment(transition: str):
     return Subquery(logs.values("description")[:1])
 
 
-def filer_todo(*, user, limit: int = 20) -> dict[str, list[Account]]:
+def filer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
     """What a filer must do now: returned accounts (with the reviewer's comment), drafts, and
     closures to report done."""
     rows = account_rows(user=user).order_by("filing__state_changed_at")
@@ -144,7 +144,7 @@ def filer_todo(*, user, limit: int = 20) -> dict[str, list[Account]]:
     }
 
 
-def reviewer_todo(*, user, limit: int = 20) -> dict[str, list[Account]]:
+def reviewer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
     """What a reviewer must do now: the oldest submissions, and closures reported done."""
     rows = account_rows(user=user).order_by("filing__state_changed_at")
     return {

@@ -20,7 +20,7 @@ from registry import services as registry_services
 from registry.models import Account, Department
 from registry.uploads import generated_name, validate_upload
 
-from .models import CLOSURE_KINDS, GUARDS, Filing
+from .models import CLOSURE_KINDS, COMMENT_REQUIRED, GUARDS, TRANSITION_LABELS, Filing
 
 # The transitions in the order pages offer them.
 TRANSITIONS = (
@@ -45,7 +45,6 @@ STALE_STATE = _(
     "Someone else changed this account while you were looking at it: it is now %(state)s. "
     "Reload the page and check it before you act again."
 )
-COMMENT_REQUIRED = _("Say what the filer must change: a comment is required to return an account.")
 KIND_REQUIRED = _("Choose the kind of closure: merge, deregister, take down or dissolve.")
 REASON_REQUIRED = _("Give the reason for the closure.")
 SURVIVOR_REQUIRED = _("A merge names the account it is merged into.")
@@ -64,8 +63,7 @@ def _meta(name: str):
 
 def transition_label(name: str) -> str:
     """The translated name of a transition, as buttons and messages show it."""
-    meta = _meta(name)
-    return str(next(iter(meta.transitions.values())).custom["label"])
+    return str(TRANSITION_LABELS[name])
 
 
 def permission_problem(*, filing: Filing, name: str, user) -> str | None:
@@ -166,7 +164,9 @@ def _check_closure(filing: Filing, kind: str, reason: str, merge_into: Account |
             errors["merge_into"] = SURVIVOR_REQUIRED
         elif merge_into.pk == filing.account_id:
             errors["merge_into"] = SURVIVOR_IS_SELF
-        elif merge_into.filing.state in (Filing.State.CLOSING, Filing.State.CLOSED):
+        elif Filing.objects.filter(
+            account=merge_into, state__in=[Filing.State.CLOSING, Filing.State.CLOSED]
+        ).exists():
             errors["merge_into"] = SURVIVOR_CLOSING
     if errors:
         raise ValidationError(errors)

@@ -14,6 +14,7 @@ class AllOrNothingResource(resources.ModelResource):
         return super().import_data(dataset, **kwargs)
 
     class Meta:
+        clean_model_instances = True  # full_clean each row: the model's rules, in words
         skip_unchanged = True
         report_skipped = True
         use_transactions = True

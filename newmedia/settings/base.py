@@ -55,7 +55,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -108,7 +107,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Language and time: Simplified Chinese first, source strings in English
 # https://docs.djangoproject.com/en/5.2/ref/settings/#language-code
 # ------------------------------------------------------------------------------
-LANGUAGE_CODE = "zh-hans"
+# Every user sees this language whatever their browser asks for (no LocaleMiddleware): the
+# campaign's forms and messages are official Chinese text. LANGUAGE_CODE=en shows the sources.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

@@ -141,3 +141,8 @@ def test_it_answers_a_refusal_and_a_missing_page_in_chinese(client_for, filer, o
         reverse("approvals:account_detail", args=[other.account_id]),
     ):
         assert _english_words(browser.get(url).content.decode()) == set(), url
+
+
+def test_it_answers_in_chinese_whatever_the_browser_asks_for(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in response.content.decode()

@@ -100,6 +100,7 @@ KEPT_OUTCOMES = (
     + ["returned"] * 2
     + ["retained"] * 6
     + ["closing"] * 1
+    + ["reported"] * 1
     + ["closed"] * 1
 )
 # A 1x1 PNG, standing in for the screenshot of a dissolved group.
@@ -208,7 +209,7 @@ class Command(BaseCommand):
                 elif account.disposition == "keep":
                     outcome = self.rng.choice(KEPT_OUTCOMES)
                 else:
-                    outcome = self.rng.choice(["submitted", "closing", "closed"])
+                    outcome = self.rng.choice(["submitted", "closing", "reported", "closed"])
                 self._walk(filing, outcome, filer, self.rng.choice(reviewers))
                 count += 1
         # R1: a name that must never be approved.
@@ -288,7 +289,7 @@ class Command(BaseCommand):
                 services.filing_approve(filing=filing, by=reviewer, comment="同意保留。")
             else:
                 services.filing_register(filing=filing, by=reviewer, comment="已登记备案。")
-        elif outcome in ("closing", "closed"):
+        elif outcome in ("closing", "reported", "closed"):
             account = filing.account
             kind = account.disposition if account.disposition != "keep" else "dissolve"
             services.filing_order_closure(
@@ -298,13 +299,14 @@ class Command(BaseCommand):
                 reason=account.disposition_reason or "长期不使用的僵尸群",
                 merge_into=account.merge_into,
             )
-            if outcome == "closed":
+            if outcome in ("reported", "closed"):
                 services.filing_report_closed(
                     filing=filing,
                     by=filer,
                     evidence=SimpleUploadedFile("done.png", PNG, content_type="image/png"),
                     comment="已解散，截图见附件。",
                 )
+            if outcome == "closed":
                 services.filing_confirm_closed(filing=filing, by=reviewer, comment="确认已关停。")
 
     def _print_logins(self, departments):

@@ -1,0 +1,83 @@
+"""Draw the filing state machine from the model itself, so the documented diagram cannot drift."""
+
+from django.core.management.base import BaseCommand
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from approvals import services
+from approvals.models import Filing
+
+# The language the users read; the command renders in it whatever language the caller has active.
+LANGUAGE = "zh-hans"
+FILER = _("filer")
+REVIEWER = _("reviewer")
+
+DOCS_PAGE = "docs/state-diagram.md"
+REGENERATE = f"DEBUG=1 .venv/bin/python manage.py state_diagram --markdown > {DOCS_PAGE}"
+PAGE_HEAD = f"""\
+# 备案状态图
+
+<!-- 由代码生成，请勿手工修改。在项目根目录运行以下命令重新生成： {REGENERATE} -->
+
+每个账号的备案申报（Filing）处于下面的某一个状态，只能沿箭头改变。箭头上依次写着：
+操作的代码名，括号里是页面上显示的操作名称和谁来做（部门填报人或审核员）。
+report_closed（报告已关停）不改变状态，所以画成 closing 指向自己的箭头；
+审核员要等填报人报告并上传截图后，才能 confirm_closed（确认已关停）。
+
+操作办法见[部门填报人使用指南](guide-filer.md)和[审核员使用指南](guide-reviewer.md)。
+
+"""
+
+
+def _text(value) -> str:
+    # Mermaid ends a label at "#", ";" or a line break, so a translation must not contain them.
+    return " ".join(str(value).split()).replace("#", "＃").replace(";", "；")
+
+
+def edges() -> list[tuple[str, str, str]]:
+    """Every (source, target, transition name) of the filing state machine, in a fixed order."""
+    states = list(Filing.State.values)
+    order = list(services.TRANSITIONS)
+    found = {
+        (str(t.source), str(t.target), t.name)
+        for t in Filing._meta.get_field("state").get_all_transitions(Filing)
+    }
+    return sorted(
+        found,
+        key=lambda e: (states.index(e[0]), order.index(e[2]), states.index(e[1])),
+    )
+
+
+def render() -> str:
+    """The state machine as a Mermaid stateDiagram-v2, labelled in the users' language."""
+    initial = str(Filing._meta.get_field("state").default)
+    all_edges = edges()
+    sources = {source for source, _target, _name in all_edges}
+    with translation.override(LANGUAGE):
+        lines = ["stateDiagram-v2", f"    [*] --> {initial}"]
+        lines += [f"    {state.value} : {_text(state.label)}" for state in Filing.State]
+        for source, target, name in all_edges:
+            who = REVIEWER if name in services.REVIEWER_TRANSITIONS else FILER
+            label = f"{name} ({_text(services.transition_label(name))} · {_text(who)})"
+            lines.append(f"    {source} --> {target} : {label}")
+        lines += [f"    {state} --> [*]" for state in Filing.State.values if state not in sources]
+    return "\n".join(lines) + "\n"
+
+
+def render_page() -> str:
+    """The whole docs page: a short introduction, then the diagram in a mermaid block."""
+    return f"{PAGE_HEAD}```mermaid\n{render()}```\n"
+
+
+class Command(BaseCommand):
+    help = "Print the filing state machine as a Mermaid stateDiagram-v2 read from the model."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--markdown",
+            action="store_true",
+            help=f"Print the whole {DOCS_PAGE} page instead of the bare diagram.",
+        )
+
+    def handle(self, *args, markdown=False, **options):
+        self.stdout.write(render_page() if markdown else render(), ending="")

@@ -1,0 +1,45 @@
+"""Give the two roles (made by registry) the permission of each transition they take."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+ROLE_PERMISSIONS = {
+    "部门填报人": ["submit_filing", "request_closure_filing", "report_closed_filing"],
+    "审核员": [
+        "return_filing",
+        "approve_filing",
+        "register_filing",
+        "order_closure_filing",
+        "confirm_closed_filing",
+    ],
+}
+
+
+def grant(apps, schema_editor):
+    config = apps.get_app_config("approvals")
+    config.models_module = True
+    create_permissions(config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in ROLE_PERMISSIONS.items():
+        Group.objects.get(name=name).permissions.add(
+            *Permission.objects.filter(content_type__app_label="approvals", codename__in=codenames)
+        )
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in ROLE_PERMISSIONS.items():
+        Group.objects.get(name=name).permissions.remove(
+            *Permission.objects.filter(content_type__app_label="approvals", codename__in=codenames)
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("approvals", "0001_initial"),
+        ("registry", "0002_roles"),
+    ]
+
+    operations = [migrations.RunPython(grant, revoke)]
