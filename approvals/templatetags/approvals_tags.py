@@ -19,7 +19,14 @@ def state_class(state: str) -> str:
     return _STATE_CLASSES.get(state, "text-bg-secondary")
 
 
+_ACTION_CLASSES = {
+    "return_for_revision": "warning",
+    "order_closure": "danger",
+    "request_closure": "danger",
+}
+
+
 @register.filter
-def display_name(user) -> str:
-    """A user's real name where known, else the login name."""
-    return user.get_full_name() or user.get_username()
+def action_class(name: str) -> str:
+    """The Bootstrap colour of a transition's button: warnings and closures stand out."""
+    return _ACTION_CLASSES.get(name, "primary")
