@@ -116,6 +116,26 @@ def _filer(codename: str):
     )
 
 
+def _logged(*, source, target, permission):
+    """A transition of the state whose log row records who took it (``by=``) and the comment
+    (``description=``); its guard and its label are looked up by the method's name."""
+
+    def decorate(method):
+        name = method.__name__
+        fsm = transition(
+            field="state",
+            source=source,
+            target=target,
+            permission=permission,
+            conditions=[_guard(name)] if name in GUARDS else [],
+            custom={"label": TRANSITION_LABELS[name]},
+        )
+        # django-fsm-log records ``by`` only when fsm_log_by wraps the transition, not under it.
+        return fsm_log_by(fsm_log_description(fsm(method)))
+
+    return decorate
+
+
 class FilingState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -222,104 +242,52 @@ class Filing(ConcurrentTransitionMixin, models.Model):
 
     # Transitions. Each only changes fields; see approvals.services for the rest.
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
+    @_logged(
         source=[State.DRAFT, State.RETURNED],
         target=State.SUBMITTED,
         permission=_filer("submit_filing"),
-        conditions=[_guard("submit")],
-        custom={"label": TRANSITION_LABELS["submit"]},
     )
     def submit(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.RETURNED,
-        permission=_reviewer("return_filing"),
-        custom={"label": TRANSITION_LABELS["return_for_revision"]},
-    )
+    @_logged(source=State.SUBMITTED, target=State.RETURNED, permission=_reviewer("return_filing"))
     def return_for_revision(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.APPROVED,
-        permission=_reviewer("approve_filing"),
-        conditions=[_guard("approve")],
-        custom={"label": TRANSITION_LABELS["approve"]},
-    )
+    @_logged(source=State.SUBMITTED, target=State.APPROVED, permission=_reviewer("approve_filing"))
     def approve(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.REGISTERED,
-        permission=_reviewer("register_filing"),
-        conditions=[_guard("register")],
-        custom={"label": TRANSITION_LABELS["register"]},
+    @_logged(
+        source=State.SUBMITTED, target=State.REGISTERED, permission=_reviewer("register_filing")
     )
     def register(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
+    @_logged(
         source=[State.SUBMITTED, State.APPROVED, State.REGISTERED],
         target=State.CLOSING,
         permission=_reviewer("order_closure_filing"),
-        custom={"label": TRANSITION_LABELS["order_closure"]},
     )
     def order_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
         self._set_closure(kind, reason, merge_into)
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
+    @_logged(
         source=[State.APPROVED, State.REGISTERED],
         target=State.CLOSING,
         permission=_filer("request_closure_filing"),
-        custom={"label": TRANSITION_LABELS["request_closure"]},
     )
     def request_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
         self._set_closure(kind, reason, merge_into)
 
     # Not a change of state: the filer's report that the closure is done, logged like one.
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
-        source=State.CLOSING,
-        target=State.CLOSING,
-        permission=_filer("report_closed_filing"),
-        custom={"label": TRANSITION_LABELS["report_closed"]},
-    )
+    @_logged(source=State.CLOSING, target=State.CLOSING, permission=_filer("report_closed_filing"))
     def report_closed(self, evidence_name="", by=None, description=None):
         self.closure_evidence.name = evidence_name
         self.closure_reported_at = timezone.now()
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=state,
-        source=State.CLOSING,
-        target=State.CLOSED,
-        permission=_reviewer("confirm_closed_filing"),
-        conditions=[_guard("confirm_closed")],
-        custom={"label": TRANSITION_LABELS["confirm_closed"]},
+    @_logged(
+        source=State.CLOSING, target=State.CLOSED, permission=_reviewer("confirm_closed_filing")
     )
     def confirm_closed(self, by=None, description=None):
         pass

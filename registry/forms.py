@@ -20,30 +20,8 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [
-            "department",
-            "name",
-            "platform",
-            "account_type",
-            "number",
-            "naming_level",
-            "category",
-            "purpose",
-            "created_on",
-            "task_end_on",
-            "owner_name",
-            "owner_post",
-            "owner_phone",
-            "security_contact_name",
-            "member_count",
-            "real_name_admission",
-            "last_active_on",
-            "disposition",
-            "merge_into",
-            "disposition_reason",
-            "remarks",
-            "rules_acknowledged",
-        ]
+        # The form's columns, and the R6 acknowledgement a submission needs.
+        fields = [*Account.FORM_COLUMNS, "rules_acknowledged"]
         widgets = {
             "created_on": DateInput(),
             "task_end_on": DateInput(),

@@ -160,6 +160,30 @@ class Account(models.Model):
     NamingLevel = NamingLevel
     Category = Category
     Disposition = Disposition
+    # The registration form's columns (FORM.md), in its order: what filers fill in and exchange.
+    FORM_COLUMNS = (
+        "department",
+        "name",
+        "platform",
+        "account_type",
+        "number",
+        "naming_level",
+        "category",
+        "purpose",
+        "created_on",
+        "task_end_on",
+        "owner_name",
+        "owner_post",
+        "owner_phone",
+        "security_contact_name",
+        "member_count",
+        "real_name_admission",
+        "last_active_on",
+        "disposition",
+        "merge_into",
+        "disposition_reason",
+        "remarks",
+    )
     # Groups on these platforms have no number a member can look up.
     NUMBERLESS_PLATFORMS = frozenset({Platform.WECHAT_GROUP, Platform.WECOM_GROUP, Platform.OTHER})
 

@@ -58,28 +58,4 @@ class AccountResource(AllOrNothingResource):
     class Meta(AllOrNothingResource.Meta):
         model = Account
         # The approval state is not a column: it moves only through transitions.
-        fields = [
-            "id",
-            "department",
-            "name",
-            "platform",
-            "account_type",
-            "number",
-            "naming_level",
-            "category",
-            "purpose",
-            "created_on",
-            "task_end_on",
-            "owner_name",
-            "owner_post",
-            "owner_phone",
-            "security_contact_name",
-            "member_count",
-            "real_name_admission",
-            "last_active_on",
-            "disposition",
-            "merge_into",
-            "disposition_reason",
-            "remarks",
-            "rules_acknowledged",
-        ]
+        fields = ["id", *Account.FORM_COLUMNS, "rules_acknowledged"]
