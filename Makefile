@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SECRET := var/secret_key
 
-.PHONY: run test install lint
+.PHONY: run test install lint bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Serves 10,000 accounts with gunicorn and measures the busy pages (docs/performance.md).
+bench: install
+	$(BIN)/python bench/bench_pages.py

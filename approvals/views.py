@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,10 +17,6 @@ from . import selectors, services
 from .filters import AccountFilter
 from .forms import FORMS, BulkReviewForm
 from .models import Filing
-
-
-def _visible_account(request, pk):
-    return get_object_or_404(selectors.account_rows(user=request.user), pk=pk)
 
 
 @login_required
@@ -59,7 +55,7 @@ def _render_detail(request, account, *, bound=None, status=200):
 @login_required
 @require_GET
 def account_detail(request, pk):
-    return _render_detail(request, _visible_account(request, pk))
+    return _render_detail(request, selectors.visible_account(user=request.user, pk=pk))
 
 
 @login_required
@@ -82,7 +78,7 @@ def account_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_edit(request, pk):
-    account = _visible_account(request, pk)
+    account = selectors.visible_account(user=request.user, pk=pk)
     services.check_department_writer(
         user=request.user,
         department=account.department,
@@ -115,7 +111,7 @@ def account_edit(request, pk):
 def account_transition(request, pk, name):
     if name not in services.TRANSITIONS:
         raise Http404
-    account = _visible_account(request, pk)
+    account = selectors.visible_account(user=request.user, pk=pk)
     form = FORMS[name](
         request.POST,
         request.FILES,
@@ -130,7 +126,9 @@ def account_transition(request, pk, name):
         except ValidationError as exc:
             status = 409 if getattr(exc, "code", None) == "stale" else 400
             form.add_error(None, exc)
-            account = _visible_account(request, pk)  # show the record as it is now
+            account = selectors.visible_account(
+                user=request.user, pk=pk
+            )  # show the record as it is now
         else:
             messages.success(
                 request,
@@ -145,7 +143,7 @@ def account_transition(request, pk, name):
 @login_required
 @require_GET
 def evidence_download(request, pk):
-    evidence = _visible_account(request, pk).filing.closure_evidence
+    evidence = selectors.visible_account(user=request.user, pk=pk).filing.closure_evidence
     if not evidence:
         raise Http404
     response = FileResponse(
