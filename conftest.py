@@ -3,6 +3,7 @@ reviewer and an administrator, and a client that enforces CSRF like a browser.""
 
 import pytest
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
@@ -24,6 +25,10 @@ class CsrfClient(Client):
         if isinstance(data, dict) and "csrfmiddlewaretoken" not in data:
             data = {**data, "csrfmiddlewaretoken": self.cookies["csrftoken"].value}
         return super().post(path, data, **kwargs)
+
+    def login(self, **credentials):
+        # django-axes keys lockouts on the request, so authenticate() must receive one.
+        return super().login(request=HttpRequest(), **credentials)
 
     def post_without_token(self, path, data=None, **kwargs):
         return super().post(path, data, **kwargs)

@@ -8,13 +8,14 @@ runs outside a transaction and saves twice; every transition here has a form, an
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
 from import_export.admin import ImportExportModelAdmin
 
 from registry import services as registry_services
-from registry.admin import NoDeleteAdmin
+from registry.admin import AuditedImportMixin, NoDeleteAdmin, PersonalDataAdminMixin
 from registry.forms import AccountForm
 from registry.models import Account
 from registry.resources import AccountResource
@@ -81,7 +82,9 @@ class AccountAdminForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(NoDeleteAdmin, ImportExportModelAdmin):
+class AccountAdmin(
+    PersonalDataAdminMixin, AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin
+):
     form = AccountAdminForm
     resource_classes = [FiledAccountResource]
     list_display = [
@@ -146,7 +149,7 @@ class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
         "closure_kind",
         "closure_reason",
         "closure_merge_into",
-        "closure_evidence",
+        "evidence",
         "closure_reported_at",
         "history",
     ]
@@ -155,6 +158,18 @@ class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
     @admin.display(description=_("department"), ordering="account__department")
     def department(self, obj):
         return obj.account.department
+
+    @admin.display(description=Filing._meta.get_field("closure_evidence").verbose_name)
+    def evidence(self, obj):
+        # The file field's own widget links into MEDIA_URL, which is never served: link to the
+        # permission-checked download instead.
+        if not obj.closure_evidence:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("approvals:evidence_download", args=[obj.account_id]),
+            _("Download the screenshot"),
+        )
 
     @admin.display(description=_("history"))
     def history(self, obj):

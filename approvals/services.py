@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from registry import roles
 from registry import services as registry_services
 from registry.models import Account, Department
@@ -91,6 +93,20 @@ def transition_problems(*, filing: Filing, name: str) -> list[str]:
     return guard(filing) if guard else []
 
 
+def _denied(reason: str, *, by, filing: Filing, name: str) -> PermissionDenied:
+    """The refusal to raise, recorded once in the audit trail (the middleware skips it)."""
+    audit_record(
+        action=AuditEvent.Action.ACCESS_DENIED,
+        user=by,
+        outcome=AuditEvent.Outcome.FAILURE,
+        obj=filing.account,
+        detail=f"{name}: {reason}",
+    )
+    refusal = PermissionDenied(reason)
+    refusal.audited = True
+    return refusal
+
+
 def _stale(filing: Filing) -> ValidationError:
     state = Filing.objects.filter(pk=filing.pk).values_list("state", flat=True).first()
     return ValidationError(STALE_STATE % {"state": Filing.State(state).label}, code="stale")
@@ -109,7 +125,7 @@ def _apply(
     if expected_state and filing.state != expected_state:
         raise _stale(filing)
     if reason := permission_problem(filing=filing, name=name, user=by):
-        raise PermissionDenied(reason)
+        raise _denied(reason, by=by, filing=filing, name=name)
     if problems := transition_problems(filing=filing, name=name):
         raise ValidationError(problems, code="guard")
     previous_state = filing.state
@@ -119,6 +135,12 @@ def _apply(
             if filing.state != previous_state:
                 filing.state_changed_at = timezone.now()
             filing.save()
+            audit_record(
+                action=AuditEvent.Action.TRANSITION,
+                user=by,
+                obj=filing.account,
+                detail=f"{name}: {previous_state} → {filing.state}",
+            )
     except ConcurrentTransition:
         # The optimistic lock found another change first; the atomic block dropped our log row.
         raise _stale(filing) from None
@@ -253,7 +275,7 @@ def filing_report_closed(
         raise ValidationError({"evidence": exc.messages}) from None
     # Checked before the file is stored, so a refused report leaves nothing behind.
     if reason := permission_problem(filing=filing, name="report_closed", user=by):
-        raise PermissionDenied(reason)
+        raise _denied(reason, by=by, filing=filing, name="report_closed")
     if problems := transition_problems(filing=filing, name="report_closed"):
         raise ValidationError(problems, code="guard")
     stored = default_storage.save(generated_name("evidence", extension), evidence)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from registry import roles
+from registry import personal_data, roles
 from registry.forms import AccountForm
 
 from . import selectors, services
@@ -43,6 +43,8 @@ def account_list(request):
 
 
 def _render_detail(request, account, *, bound=None, status=200):
+    # The page shows the owner's phone whole to the department's filers and reviewers: audited.
+    personal_data.personal_data_viewed(user=request.user, objects=[account], detail=request.path)
     context = {
         "account": account,
         "filing": account.filing,
@@ -103,6 +105,7 @@ def account_edit(request, pk):
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect(account)
+    personal_data.personal_data_viewed(user=request.user, objects=[account], detail=request.path)
     return render(request, "approvals/account_form.html", {"form": form, "account": account})
 
 

@@ -1,8 +1,17 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+from import_export.results import RowResult
 
+from audit.models import AuditEvent
+from audit.services import audit_record
+
+from . import personal_data, roles
+from .forms import PersonalDataExportForm
 from .models import Department, Staff
 from .resources import DepartmentResource, StaffResource
+
+NOTHING_EXPORTED = _("Nothing was exported: see the form below.")
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -12,8 +21,182 @@ class NoDeleteAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedImportMixin:
+    """Every confirmed spreadsheet import leaves an audit row: the model, the file, the counts."""
+
+    def process_dataset(self, dataset, form, request, **kwargs):
+        # The library calls this only for the real import (dry_run=False), never for the preview.
+        file_name = kwargs.get("file_name") or form.cleaned_data.get("original_file_name", "")
+        result = super().process_dataset(dataset, form, request, **kwargs)
+        totals = result.totals
+        detail = (
+            f"{self.model._meta.label} from {file_name}: "
+            f"{totals[RowResult.IMPORT_TYPE_NEW]} new, "
+            f"{totals[RowResult.IMPORT_TYPE_UPDATE]} updated, "
+            f"{totals[RowResult.IMPORT_TYPE_SKIP]} skipped"
+        )
+        failed = result.has_errors() or result.has_validation_errors()
+        if failed:  # all or nothing: the counts above were rolled back
+            errors = totals[RowResult.IMPORT_TYPE_ERROR] + totals[RowResult.IMPORT_TYPE_INVALID]
+            detail += f", {errors + len(result.base_errors)} errors, nothing saved"
+        audit_record(
+            action=AuditEvent.Action.IMPORTED,
+            user=request.user,
+            outcome=AuditEvent.Outcome.FAILURE if failed else AuditEvent.Outcome.SUCCESS,
+            detail=detail,
+        )
+        return result
+
+
+def _phone_label(model, name: str):
+    return model._meta.get_field(name).verbose_name
+
+
+def _phone_column(model, name: str, user):
+    """A list column showing the number whole or masked, row by row, for this user."""
+
+    @admin.display(description=_phone_label(model, name))
+    def column(obj):
+        return personal_data.shown_phone(
+            getattr(obj, name), user=user, department_id=obj.department_id
+        )
+
+    column.__name__ = name  # the column's CSS class
+    return column
+
+
+def _masked_display(model, name: str):
+    """A read-only stand-in for a phone field, always masked."""
+
+    @admin.display(description=_phone_label(model, name))
+    def masked(obj):
+        return personal_data.mask_phone(getattr(obj, name))
+
+    return masked
+
+
+def _masked(name: str) -> str:
+    return f"{name}_masked"
+
+
+class PersonalDataAdminMixin:
+    """Phone numbers in the admin follow ``registry.personal_data``: masked for whoever may not
+    see the record's numbers whole (list, change page, search), audited when shown whole, and
+    exported masked unless the user holds the permission and states a reason."""
+
+    export_form_class = PersonalDataExportForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.phone_fields = personal_data.phone_fields(self.model)
+        for name in self.phone_fields:
+            setattr(self, _masked(name), _masked_display(self.model, name))
+
+    def _masks_phones(self, request, obj) -> bool:
+        return obj is not None and not personal_data.may_see_phones(request.user, obj.department_id)
+
+    def get_list_display(self, request):
+        list_display = super().get_list_display(request)
+        if roles.sees_all(request.user):
+            return list_display
+        return [
+            _phone_column(self.model, name, request.user) if name in self.phone_fields else name
+            for name in list_display
+        ]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if roles.sees_all(request.user):
+            return fields
+        # A search by number would tell whether a masked number is the one typed in.
+        return [name for name in fields if name not in self.phone_fields]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self._masks_phones(request, obj):
+            return fields
+        # The phone fields leave the form (so a save keeps the stored number) and a masked,
+        # read-only stand-in takes their place.
+        shown = []
+        for name in fields:
+            name = _masked(name) if name in self.phone_fields else name
+            if name not in shown:
+                shown.append(name)
+        return shown
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._masks_phones(request, obj):
+            readonly += [_masked(name) for name in self.phone_fields]
+        return readonly
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        context = getattr(response, "context_data", None) or {}  # none on a redirect
+        if context.get("original"):
+            personal_data.personal_data_viewed(
+                user=request.user, objects=[context["original"]], detail=request.path
+            )
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        shows_phones = any(name in self.list_display for name in self.phone_fields)
+        context = getattr(response, "context_data", None) or {}  # none on a redirect
+        if shows_phones and "cl" in context:
+            # The page's rows, read once: the template reuses the evaluated queryset.
+            personal_data.personal_data_viewed(
+                user=request.user,
+                objects=context["cl"].result_list,
+                detail=request.path,
+            )
+        return response
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        # The import preview shows stored numbers: whole only to those who see every department.
+        resource_kwargs = super().get_import_resource_kwargs(request, **kwargs)
+        resource_kwargs["unmask_phones"] = roles.sees_all(request.user)
+        return resource_kwargs
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        resource_kwargs = super().get_export_resource_kwargs(request, **kwargs)
+        resource_kwargs["unmask_phones"] = _unmask_requested(
+            kwargs.get("export_form")
+        ) and personal_data.may_export_phones(request.user)
+        return resource_kwargs
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        form = kwargs.get("export_form")
+        unmask = _unmask_requested(form)
+        if unmask and not personal_data.may_export_phones(request.user):
+            audit_record(
+                action=AuditEvent.Action.ACCESS_DENIED,
+                user=request.user,
+                outcome=AuditEvent.Outcome.FAILURE,
+                detail=f"unmasked export of {self.model._meta.label}",
+            )
+            form.add_error("unmask_phones", personal_data.EXPORT_NOT_PERMITTED)
+            # The library answers a ValueError with its message and the form, errors shown.
+            raise ValueError(str(NOTHING_EXPORTED))
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        if unmask:
+            file_format = self.get_export_formats()[int(form.cleaned_data["format"])]
+            personal_data.personal_data_exported(
+                user=request.user,
+                model=self.model,
+                rows=len(data),
+                file_format=file_format().get_title(),
+                reason=form.cleaned_data["reason"],
+            )
+        return data
+
+
+def _unmask_requested(form) -> bool:
+    return bool(form is not None and form.cleaned_data.get("unmask_phones"))
+
+
 @admin.register(Department)
-class DepartmentAdmin(NoDeleteAdmin, ImportExportModelAdmin):
+class DepartmentAdmin(AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin):
     resource_classes = [DepartmentResource]
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
@@ -22,7 +205,7 @@ class DepartmentAdmin(NoDeleteAdmin, ImportExportModelAdmin):
 
 
 @admin.register(Staff)
-class StaffAdmin(NoDeleteAdmin, ImportExportModelAdmin):
+class StaffAdmin(PersonalDataAdminMixin, AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin):
     resource_classes = [StaffResource]
     list_display = [
         "staff_number",

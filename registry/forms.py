@@ -1,9 +1,10 @@
-"""The account form a filer fills in: the registration form's columns, nothing else."""
+"""The account form a filer fills in, and the admin's export form with its personal-data choice."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from import_export.forms import SelectableFieldsExportForm
 
-from . import roles
+from . import personal_data, roles
 from .models import Account, Department
 
 
@@ -50,4 +51,30 @@ class AccountForm(forms.ModelForm):
             cleaned["merge_into"] = None
         if cleaned.get("platform") != Account.Platform.WECHAT_OFFICIAL:
             cleaned["account_type"] = ""
+        return cleaned
+
+
+class PersonalDataExportForm(SelectableFieldsExportForm):
+    """The admin's export form, with the choice to unmask phone numbers and the reason for it.
+
+    The form checks only that a reason is given; the admin checks the permission, because the
+    library builds this form without the request.
+    """
+
+    unmask_phones = forms.BooleanField(
+        label=_("Unmask phone numbers"),
+        required=False,
+        help_text=_(
+            "Needs the permission to export personal data. Without it, phone numbers are "
+            "exported masked (138****8000). An unmasked export is recorded with your reason."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the unmasked export"), required=False, max_length=200, strip=True
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("unmask_phones") and not cleaned.get("reason"):
+            self.add_error("reason", personal_data.REASON_REQUIRED)
         return cleaned

@@ -286,7 +286,11 @@ class Account(models.Model):
         ordering = ["department_id", "platform", "name", "id"]
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
-        permissions = [("view_all_accounts", _("Can see every department's accounts"))]
+        permissions = [
+            ("view_all_accounts", _("Can see every department's accounts")),
+            # registry.personal_data: unmasked phone numbers in exports, granted to nobody.
+            ("export_personal_data", _("Can export unmasked phone numbers")),
+        ]
         indexes = [
             models.Index(
                 fields=["department", "platform", "name", "id"], name="registry_account_list_order"

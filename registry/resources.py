@@ -1,9 +1,10 @@
 """Spreadsheet import and export of the register through django-import-export."""
 
 from import_export import fields, resources
-from import_export.widgets import ForeignKeyWidget
+from import_export.widgets import CharWidget, ForeignKeyWidget
 
 from .models import Account, Department, Staff
+from .personal_data import mask_phone
 
 
 class AllOrNothingResource(resources.ModelResource):
@@ -20,6 +21,42 @@ class AllOrNothingResource(resources.ModelResource):
         use_transactions = True
 
 
+class PhoneField(fields.Field):
+    """A phone-number column, written out masked unless its resource was told otherwise."""
+
+    unmasked = False  # set per resource instance, on its own copy of the field
+
+    def __init__(self, name: str):
+        super().__init__(attribute=name, column_name=name, widget=CharWidget(allow_blank=True))
+
+    def export(self, instance, **kwargs):
+        value = super().export(instance, **kwargs)
+        return value if self.unmasked else mask_phone(value)
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        # A masked export sent back unchanged carries the mask of the stored number: keep the
+        # number, instead of refusing the whole file for a value that was never edited.
+        cell = str(row.get(self.column_name) or "").strip()
+        stored = self.get_value(instance)
+        if "*" in cell and stored and mask_phone(stored) == cell:
+            return
+        super().save(instance, row, is_m2m, **kwargs)
+
+
+class PhoneMaskingResource(AllOrNothingResource):
+    """Phone columns go out masked (exports, the import preview) unless ``unmask_phones``.
+
+    Only the admin decides ``unmask_phones``, from the permission and the stated reason
+    (``registry.personal_data``).
+    """
+
+    def __init__(self, *, unmask_phones: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        for field in self.fields.values():
+            if isinstance(field, PhoneField):
+                field.unmasked = unmask_phones
+
+
 class DepartmentResource(AllOrNothingResource):
     class Meta(AllOrNothingResource.Meta):
         model = Department
@@ -27,7 +64,8 @@ class DepartmentResource(AllOrNothingResource):
         fields = ["code", "name", "kind"]
 
 
-class StaffResource(AllOrNothingResource):
+class StaffResource(PhoneMaskingResource):
+    phone = PhoneField("phone")
     department = fields.Field(
         attribute="department",
         column_name="department",
@@ -48,7 +86,8 @@ class StaffResource(AllOrNothingResource):
         ]
 
 
-class AccountResource(AllOrNothingResource):
+class AccountResource(PhoneMaskingResource):
+    owner_phone = PhoneField("owner_phone")
     department = fields.Field(
         attribute="department",
         column_name="department",

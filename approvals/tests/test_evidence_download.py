@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -41,3 +42,15 @@ def test_it_answers_404_to_the_outsider(client_for, filer, outsider, department)
 def test_it_answers_404_when_there_is_no_screenshot(client_for, filer, department):
     filing = filing_in(Filing.State.CLOSING, department=department)
     assert client_for(filer).get(_url(filing)).status_code == 404
+
+
+def test_it_links_the_admin_to_the_download_never_to_media(
+    client_for, admin_user, filer, department
+):
+    filing = _reported(department, filer)
+    response = client_for(admin_user).get(
+        reverse("admin:approvals_filing_change", args=[filing.pk])
+    )
+    page = response.content.decode()
+    assert f'href="{_url(filing)}"' in page
+    assert settings.MEDIA_URL not in page

@@ -5,9 +5,12 @@ https://docs.djangoproject.com/en/5.2/ref/settings/ for what each one means.
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,19 +50,28 @@ INSTALLED_APPS = [
     "django_fsm",
     "django_fsm_log",
     "import_export",
+    "axes",
+    "csp",
+    "audit",
     "registry",
     "approvals",
+    "newmedia",  # project-wide management commands (backup, restore)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "newmedia.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "newmedia.sessions.SessionLifetimeMiddleware",  # after messages: it says why you left
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into its 429 page
 ]
 
 TEMPLATES = [
@@ -88,6 +100,19 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web process and the worker write to one file. WAL lets readers run beside a writer;
+    # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads before it writes waits
+    # out the busy timeout instead of failing with "database is locked" when another writer
+    # committed in between (a deferred transaction cannot upgrade its stale read snapshot).
+    # synchronous=NORMAL is durable across application crashes in WAL mode, and much faster.
+    # Options given in DATABASE_URL's query string win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": 20,  # seconds a writer waits for the lock before giving up
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 # ------------------------------------------------------------------------------
 # Authentication
@@ -96,12 +121,46 @@ DATABASES = {
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "approvals:dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Django's, with the message its zh-hans catalogue translates (see newmedia/passwords.py).
+    {"NAME": "newmedia.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Failed logins (django-axes, https://django-axes.readthedocs.io/en/latest/4_configuration.html):
+# a username is locked from one client address after AXES_FAILURE_LIMIT failures in a row, for
+# NEWMEDIA_LOGIN_COOLOFF_MINUTES; the same username from elsewhere still logs in, so nobody can
+# lock a colleague out from their own desk. Reviewers unlock early on the lockouts page.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("NEWMEDIA_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout neither count nor extend it, so the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "audit.client.client_ip"  # the same address as the audit trail's
+AXES_LOCKOUT_CALLABLE = "audit.lockouts.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit trail, with its retention
+AXES_VERBOSE = False  # no banner on every start and no log line per login: the audit has them
+
+# ------------------------------------------------------------------------------
+# Sessions: a new key at login (Django's login() cycles it), gone from the server at logout
+# https://docs.djangoproject.com/en/5.2/ref/settings/#sessions
+# ------------------------------------------------------------------------------
+# The absolute lifetime of a login, in seconds: newmedia.sessions enforces it from the login time
+# (the cookie's age alone would slide with every save).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60, minimum=60)
+# Seconds without a request after which a login ends (checked to the minute).
+NEWMEDIA_SESSION_IDLE_TIMEOUT = env_int("NEWMEDIA_SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
+# Office computers are shared: closing the browser ends the login too.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
 
 # ------------------------------------------------------------------------------
 # Language and time: Simplified Chinese first, source strings in English
@@ -151,6 +210,16 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "audit-purge-daily": {
+        "task": "audit.tasks.purge_audit_trail",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "sessions-clear-daily": {
+        "task": "newmedia.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # ------------------------------------------------------------------------------
 # Third-party apps
@@ -185,8 +254,58 @@ for _pattern in NEWMEDIA_FORBIDDEN_NAME_PATTERNS:
         ) from None
 # Largest closure evidence (a screenshot) accepted, in bytes.
 NEWMEDIA_EVIDENCE_MAX_BYTES = env_int("NEWMEDIA_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+# Largest request body accepted, uploads included (413 above it); keep the reverse proxy's
+# client_max_body_size the same.
+NEWMEDIA_MAX_REQUEST_BYTES = env_int("NEWMEDIA_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1)
+if NEWMEDIA_MAX_REQUEST_BYTES <= NEWMEDIA_EVIDENCE_MAX_BYTES:
+    raise ImproperlyConfigured(
+        "NEWMEDIA_MAX_REQUEST_BYTES must be larger than NEWMEDIA_EVIDENCE_MAX_BYTES, "
+        "or no screenshot of the largest accepted size could be uploaded."
+    )
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: none, trust the
+# socket). Decides the client address of audit rows and of login lockouts.
+NEWMEDIA_TRUSTED_PROXY_COUNT = env_int("NEWMEDIA_TRUSTED_PROXY_COUNT", 0)
+# Days the audit trail is kept before the daily purge; never less than 180 (等保2.0).
+NEWMEDIA_AUDIT_RETENTION_DAYS = env_int("NEWMEDIA_AUDIT_RETENTION_DAYS", 180, minimum=180)
 # Rows per page in the account list and the reviewer queue.
 NEWMEDIA_PAGE_SIZE = env_int("NEWMEDIA_PAGE_SIZE", 50, minimum=1)
 
 # The site's title, translated for the admin header.
 NEWMEDIA_SITE_TITLE = _("New-media registry")
+
+# ------------------------------------------------------------------------------
+# HTTPS and security headers: off for the local demo over http, on with NEWMEDIA_HTTPS=1;
+# each can still be set on its own under its Django name. `manage.py check --deploy` checks them.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
+# ------------------------------------------------------------------------------
+NEWMEDIA_HTTPS = env_bool("NEWMEDIA_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", NEWMEDIA_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", NEWMEDIA_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", NEWMEDIA_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60 if NEWMEDIA_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", NEWMEDIA_HTTPS)
+# The preload list takes only registrable domains, so on a school's sub-domain this is inert.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", NEWMEDIA_HTTPS)
+# The scheme the proxy saw. A proxy trusted for the client address (NEWMEDIA_TRUSTED_PROXY_COUNT)
+# is trusted for this header too; it must overwrite it (docs/operations.md has the nginx lines).
+if env_bool("SECURE_PROXY_SSL_HEADER", NEWMEDIA_TRUSTED_PROXY_COUNT > 0):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
+X_FRAME_OPTIONS = "DENY"
+
+# Content security policy (django-csp 4, https://django-csp.readthedocs.io/en/latest/): the pages
+# load only this site's scripts, styles and images and run no inline script. Bootstrap's CSS
+# draws some icons from data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}

@@ -1,0 +1,154 @@
+"""Random sequences of transitions by random users of every role, checked after every step.
+
+The expectations are written from the design table (shared/DESIGN.md), not read from the code,
+so a transition the code allows but the design does not is caught.
+"""
+
+import itertools
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_fsm_log.models import StateLog
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from approvals import services
+from approvals.models import Filing
+from registry.models import Account
+from registry.roles import FILER_GROUP, REVIEWER_GROUP
+from registry.tests.factories import AccountFactory, DepartmentFactory, UserFactory
+
+# (state, transition) -> the state the design table says it leads to.
+DESIGN = {
+    ("draft", "submit"): "submitted",
+    ("returned", "submit"): "submitted",
+    ("submitted", "return_for_revision"): "returned",
+    ("submitted", "approve"): "approved",
+    ("submitted", "register"): "registered",
+    ("submitted", "order_closure"): "closing",
+    ("approved", "order_closure"): "closing",
+    ("registered", "order_closure"): "closing",
+    ("approved", "request_closure"): "closing",
+    ("registered", "request_closure"): "closing",
+    ("closing", "report_closed"): "closing",
+    ("closing", "confirm_closed"): "closed",
+}
+REVIEWER_ACTIONS = {"return_for_revision", "approve", "register", "order_closure", "confirm_closed"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+ROLES = ["filer_a", "filer_b", "reviewer", "nobody"]
+# Accounts with different facts, so each guard is met or not in some runs.
+# Few of them, so that runs get deep into the diagram.
+ACCOUNTS = [
+    {"naming_level": "school"},
+    {"naming_level": "department"},
+    {
+        "naming_level": "work",
+        "name": "财政厅群",
+        "disposition": "dissolve",
+        "disposition_reason": "僵尸群",
+    },
+]
+_names = itertools.count()
+
+
+class FilingMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        run = next(_names)
+        self.department_a = DepartmentFactory(code=f"A{run}", name=f"甲学院{run}")
+        self.department_b = DepartmentFactory(code=f"B{run}", name=f"乙学院{run}")
+        self.users = {role: UserFactory(username=f"{role}{run}") for role in ROLES}
+        self.users["filer_a"].groups.add(Group.objects.get(name=FILER_GROUP))
+        self.users["filer_b"].groups.add(Group.objects.get(name=FILER_GROUP))
+        self.users["reviewer"].groups.add(Group.objects.get(name=REVIEWER_GROUP))
+        self.department_a.filers.add(self.users["filer_a"])
+        self.department_b.filers.add(self.users["filer_b"])
+        self.filings = []
+        for department in (self.department_a, self.department_b):
+            for facts in ACCOUNTS:
+                account = AccountFactory.build(department=department, **facts)
+                owner = self.users["filer_a" if department == self.department_a else "filer_b"]
+                self.filings.append(services.filing_create(account=account, by=owner))
+        self.committed = {filing.pk: 0 for filing in self.filings}
+
+    def _arguments(self, name, data):
+        # Valid arguments most of the time, so runs get deep into the diagram; bad ones too.
+        if name in ("order_closure", "request_closure"):
+            kind = data.draw(st.sampled_from(["dissolve"] * 3 + ["merge", "take_down", "keep", ""]))
+            survivor = data.draw(st.sampled_from([None, *[f.account for f in self.filings]]))
+            reason = data.draw(st.sampled_from(["重复建设"] * 3 + [""]))
+            return {"kind": kind, "reason": reason, "merge_into": survivor}
+        if name == "report_closed":
+            content = data.draw(st.sampled_from([PNG] * 3 + [b"%PDF-1.4 not an image"]))
+            return {"evidence": SimpleUploadedFile("shot.png", content)}
+        return {"comment": data.draw(st.sampled_from(["请补充"] * 3 + [""]))}
+
+    @rule(
+        index=st.integers(min_value=0, max_value=len(ACCOUNTS) * 2 - 1),
+        stale=st.booleans(),
+        data=st.data(),
+    )
+    def act(self, index, stale, data):
+        filing = self.filings[index]
+        # Mostly a step the design allows from here, by someone of its role, so runs get deep
+        # into the diagram; any step by anyone the rest of the time.
+        allowed = [name for (state, name) in DESIGN if state == filing.state]
+        name = data.draw(st.sampled_from(allowed * 3 + list(services.TRANSITIONS)))
+        own_filer = "filer_a" if filing.account.department_id == self.department_a.pk else "filer_b"
+        likely = "reviewer" if name in REVIEWER_ACTIONS else own_filer
+        role = data.draw(st.sampled_from([likely] * 2 + ROLES))
+        # Fresh users each step: permissions and memberships are cached on the user object.
+        user = type(self.users[role]).objects.get(pk=self.users[role].pk)
+        current = Filing.objects.select_related("account__department").get(pk=filing.pk)
+        # A stale copy is the page a user loaded before someone else acted.
+        acting = filing if stale else current
+        before = current.state
+        logs_before = StateLog.objects.for_(current).count()
+        try:
+            services.SERVICES[name](filing=acting, by=user, **self._arguments(name, data))
+        except (PermissionDenied, ValidationError):
+            after = Filing.objects.get(pk=filing.pk)
+            assert after.state == before, "a refused transition changed the state"
+            assert StateLog.objects.for_(after).count() == logs_before
+        else:
+            after = Filing.objects.get(pk=filing.pk)
+            assert (before, name) in DESIGN, f"{name} from {before} is not in the design"
+            assert after.state == DESIGN[(before, name)]
+            assert (name in REVIEWER_ACTIONS) == (role == "reviewer"), f"{role} took {name}"
+            if role.startswith("filer"):
+                own = self.department_a if role == "filer_a" else self.department_b
+                assert after.account.department_id == own.pk, "a filer acted on another department"
+            new_logs = list(StateLog.objects.for_(after).order_by("-pk")[:1])
+            assert StateLog.objects.for_(after).count() == logs_before + 1
+            assert (new_logs[0].by_id, new_logs[0].source_state, new_logs[0].state) == (
+                user.pk,
+                before,
+                after.state,
+            )
+            self.committed[filing.pk] += 1
+        self.filings[index] = after
+
+    @invariant()
+    def every_state_is_in_the_diagram_and_every_change_has_one_log_row(self):
+        for filing in Filing.objects.filter(pk__in=self.committed):
+            assert filing.state in Filing.State.values
+            assert StateLog.objects.for_(filing).count() == self.committed[filing.pk]
+        assert Account.objects.filter(pk__in=[f.account_id for f in self.filings]).count() == len(
+            self.filings
+        )
+
+
+class TestFilingStateMachine(TestCase):
+    def test_it_keeps_the_state_machine_sound_under_random_use(self):
+        run_state_machine_as_test(
+            FilingMachine,
+            settings=settings(
+                max_examples=30,
+                stateful_step_count=60,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow],
+            ),
+        )

@@ -1,0 +1,63 @@
+"""Audit rows for logins, failed logins, lockouts and logouts, from the signals announcing them.
+
+The receivers only write the trail: logging in is Django's business and locking out is axes'.
+Each row takes the client address from the request the signal carries, the same address axes
+keys its lockouts on.
+"""
+
+from axes.signals import user_locked_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+from .client import client_ip
+from .services import Action, Outcome, audit_record
+
+
+def _address(request) -> str | None:
+    return client_ip(request) if request is not None else None
+
+
+def record_login(sender, request, user, **kwargs):
+    audit_record(action=Action.LOGIN, user=user, client_ip=_address(request))
+
+
+def record_login_failed(sender, credentials, request=None, **kwargs):
+    # The name as typed, known user or not: the trail shows what was tried.
+    typed = credentials.get(get_user_model().USERNAME_FIELD) or ""
+    audit_record(
+        action=Action.LOGIN_FAILED,
+        outcome=Outcome.FAILURE,
+        username=str(typed),
+        client_ip=_address(request),
+    )
+
+
+def record_locked_out(sender, request, username, ip_address, **kwargs):
+    # axes counts the failures when it locks; a login tried during the lockout has no count.
+    failures = getattr(request, "axes_failures_since_start", None)
+    audit_record(
+        action=Action.LOCKED_OUT,
+        outcome=Outcome.FAILURE,
+        username=username or "",
+        client_ip=ip_address,
+        detail=f"locked after {failures} failed logins" if failures else "refused while locked",
+    )
+
+
+def record_logout(sender, request, user, **kwargs):
+    if user is None:
+        return  # an anonymous visitor "logged out": nothing ended
+    audit_record(
+        action=Action.LOGOUT,
+        user=user,
+        client_ip=_address(request),
+        detail=getattr(request, "logout_reason", ""),
+    )
+
+
+def connect() -> None:
+    """Connect the receivers; called once from AuditConfig.ready()."""
+    user_logged_in.connect(record_login, dispatch_uid="audit_login")
+    user_login_failed.connect(record_login_failed, dispatch_uid="audit_login_failed")
+    user_locked_out.connect(record_locked_out, dispatch_uid="audit_locked_out")
+    user_logged_out.connect(record_logout, dispatch_uid="audit_logout")
