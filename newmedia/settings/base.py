@@ -210,7 +210,33 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged when done, and put back if its worker dies: every task is idempotent
+# through the database. Redis redelivers an unacknowledged task after the visibility timeout, so
+# no task waits (ETA, countdown, retry back-off) longer than it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10),
+    "socket_connect_timeout": 2,  # a broker that is down answers quickly: pages do not hang
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False  # the outbox flush retries what could not be queued
+# The daily reminder sweep's time of day (Asia/Shanghai), editable without a code change.
+NEWMEDIA_REMINDER_TIME = env_str("NEWMEDIA_REMINDER_TIME", "09:00")
+try:
+    _hour, _minute = (int(part) for part in NEWMEDIA_REMINDER_TIME.split(":"))
+    _reminder_at = crontab(hour=_hour, minute=_minute)
+except ValueError:
+    raise ImproperlyConfigured(
+        f"NEWMEDIA_REMINDER_TIME={NEWMEDIA_REMINDER_TIME!r} is not a time of day like 09:00."
+    ) from None
 CELERY_BEAT_SCHEDULE = {
+    "reminders-daily": {"task": "approvals.tasks.sweep_reminders", "schedule": _reminder_at},
+    "outbox-every-ten-minutes": {
+        "task": "approvals.tasks.flush_outbox",
+        "schedule": crontab(minute="*/10"),
+    },
     "audit-purge-daily": {
         "task": "audit.tasks.purge_audit_trail",
         "schedule": crontab(hour=3, minute=15),
@@ -254,14 +280,20 @@ for _pattern in NEWMEDIA_FORBIDDEN_NAME_PATTERNS:
         ) from None
 # Largest closure evidence (a screenshot) accepted, in bytes.
 NEWMEDIA_EVIDENCE_MAX_BYTES = env_int("NEWMEDIA_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+# Largest scan of a stamped registration form accepted, in bytes.
+NEWMEDIA_SCAN_MAX_BYTES = env_int("NEWMEDIA_SCAN_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Largest request body accepted, uploads included (413 above it); keep the reverse proxy's
 # client_max_body_size the same.
 NEWMEDIA_MAX_REQUEST_BYTES = env_int("NEWMEDIA_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1)
-if NEWMEDIA_MAX_REQUEST_BYTES <= NEWMEDIA_EVIDENCE_MAX_BYTES:
+if NEWMEDIA_MAX_REQUEST_BYTES <= max(NEWMEDIA_EVIDENCE_MAX_BYTES, NEWMEDIA_SCAN_MAX_BYTES):
     raise ImproperlyConfigured(
-        "NEWMEDIA_MAX_REQUEST_BYTES must be larger than NEWMEDIA_EVIDENCE_MAX_BYTES, "
-        "or no screenshot of the largest accepted size could be uploaded."
+        "NEWMEDIA_MAX_REQUEST_BYTES must be larger than NEWMEDIA_EVIDENCE_MAX_BYTES and "
+        "NEWMEDIA_SCAN_MAX_BYTES, or no file of the largest accepted size could be uploaded."
     )
+# The site's address, for links in emails.
+NEWMEDIA_SITE_URL = env_str("NEWMEDIA_SITE_URL", "http://127.0.0.1:8000")
+# Reminders on Saturdays and Sundays; when off, a weekend milestone goes out on the Friday.
+NEWMEDIA_REMIND_ON_WEEKENDS = env_bool("NEWMEDIA_REMIND_ON_WEEKENDS", False)
 # Reverse proxies in front of the site that append to X-Forwarded-For (0: none, trust the
 # socket). Decides the client address of audit rows and of login lockouts.
 NEWMEDIA_TRUSTED_PROXY_COUNT = env_int("NEWMEDIA_TRUSTED_PROXY_COUNT", 0)

@@ -158,6 +158,7 @@ class Command(BaseCommand):
             username=username, defaults={"first_name": first_name}
         )
         user.is_staff = user.is_superuser = superuser
+        user.email = f"{username}@example.edu.cn"  # the demo's mail lands in EMAIL_FILE_PATH
         user.set_password(PASSWORD)
         user.save()
         if group:

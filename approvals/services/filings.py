@@ -22,7 +22,8 @@ from registry import services as registry_services
 from registry.models import Account, Department
 from registry.uploads import generated_name, validate_upload
 
-from .models import CLOSURE_KINDS, COMMENT_REQUIRED, GUARDS, TRANSITION_LABELS, Filing
+from ..models import CLOSURE_KINDS, COMMENT_REQUIRED, Filing
+from .notifications import step_notify
 
 # The transitions in the order pages offer them.
 TRANSITIONS = (
@@ -35,16 +36,14 @@ TRANSITIONS = (
     "report_closed",
     "confirm_closed",
 )
-REVIEWER_TRANSITIONS = frozenset(
-    {"return_for_revision", "approve", "register", "order_closure", "confirm_closed"}
-)
+REVIEWER_TRANSITIONS = Filing.REVIEWER_STEPS
 
 CREATED_LABEL = _("Created")
 REVIEWER_ONLY = _("Only a reviewer may do this.")
 FILER_ONLY = _("Only a filer of %(department)s may do this.")
-NOT_FROM_STATE = _("“%(action)s” is not possible while the account is %(state)s.")
+NOT_FROM_STATE = _("“%(action)s” is not possible in the state “%(state)s”.")
 STALE_STATE = _(
-    "Someone else changed this account while you were looking at it: it is now %(state)s. "
+    "Someone else changed this record while you were looking at it: it is now %(state)s. "
     "Reload the page and check it before you act again."
 )
 KIND_REQUIRED = _("Choose the kind of closure: merge, deregister, take down or dissolve.")
@@ -59,47 +58,51 @@ NOT_DEPARTMENT_FILER = _("You do not file for %(department)s.")
 EVIDENCE_REQUIRED = _("Upload a screenshot that shows the closure done.")
 
 
-def _meta(name: str):
-    return getattr(Filing, name)._django_fsm
+# The machinery below serves every state machine of the app (filings and department returns):
+# each model names its steps' labels, guards and reviewer steps, its department and what the
+# audit trail records it as.
 
 
-def transition_label(name: str) -> str:
-    """The translated name of a transition, as buttons and messages show it."""
-    return str(TRANSITION_LABELS[name])
+def _meta(model, name: str):
+    return getattr(model, name)._django_fsm
 
 
-def permission_problem(*, filing: Filing, name: str, user) -> str | None:
-    """Why the user's role may not take this transition on this filing, or None."""
-    transition = next(iter(_meta(name).transitions.values()))
-    if transition.has_perm(filing, user):
+def step_label(model, name: str) -> str:
+    """The translated name of a step of the model's state machine."""
+    return str(model.STEP_LABELS[name])
+
+
+def step_permission_problem(instance, name: str, user) -> str | None:
+    """Why the user's role may not take this step on this record, or None."""
+    transition = next(iter(_meta(type(instance), name).transitions.values()))
+    if transition.has_perm(instance, user):
         return None
-    if name in REVIEWER_TRANSITIONS:
+    if name in type(instance).REVIEWER_STEPS:
         return str(REVIEWER_ONLY)
-    return FILER_ONLY % {"department": filing.account.department.name}
+    return FILER_ONLY % {"department": instance.owning_department().name}
 
 
-def leaves_state(*, filing: Filing, name: str) -> bool:
-    """Whether the transition starts from the filing's current state."""
-    return _meta(name).has_transition(filing.state)
+def step_leaves_state(instance, name: str) -> bool:
+    """Whether the step starts from the record's current state."""
+    return _meta(type(instance), name).has_transition(instance.state)
 
 
-def transition_problems(*, filing: Filing, name: str) -> list[str]:
-    """Why the transition cannot be taken now (state or guard), in words; empty when it can."""
-    if not leaves_state(filing=filing, name=name):
-        return [
-            NOT_FROM_STATE % {"action": transition_label(name), "state": filing.get_state_display()}
-        ]
-    guard = GUARDS.get(name)
-    return guard(filing) if guard else []
+def step_problems(instance, name: str) -> list[str]:
+    """Why the step cannot be taken now (state or guard), in words; empty when it can."""
+    if not step_leaves_state(instance, name):
+        label = step_label(type(instance), name)
+        return [NOT_FROM_STATE % {"action": label, "state": instance.get_state_display()}]
+    guard = type(instance).STEP_GUARDS.get(name)
+    return guard(instance) if guard else []
 
 
-def _denied(reason: str, *, by, filing: Filing, name: str) -> PermissionDenied:
+def step_denied(reason: str, *, by, instance, name: str) -> PermissionDenied:
     """The refusal to raise, recorded once in the audit trail (the middleware skips it)."""
     audit_record(
         action=AuditEvent.Action.ACCESS_DENIED,
         user=by,
         outcome=AuditEvent.Outcome.FAILURE,
-        obj=filing.account,
+        obj=instance.audited_object(),
         detail=f"{name}: {reason}",
     )
     refusal = PermissionDenied(reason)
@@ -107,56 +110,78 @@ def _denied(reason: str, *, by, filing: Filing, name: str) -> PermissionDenied:
     return refusal
 
 
-def _stale(filing: Filing) -> ValidationError:
-    state = Filing.objects.filter(pk=filing.pk).values_list("state", flat=True).first()
-    return ValidationError(STALE_STATE % {"state": Filing.State(state).label}, code="stale")
+def _stale(instance) -> ValidationError:
+    model = type(instance)
+    state = model.objects.filter(pk=instance.pk).values_list("state", flat=True).first()
+    return ValidationError(STALE_STATE % {"state": model.State(state).label}, code="stale")
 
 
-def _apply(
-    filing: Filing,
+def step_apply(
+    instance,
     name: str,
     *,
     by,
     comment: str = "",
     expected_state: str | None = None,
     **arguments,
-) -> Filing:
-    """Check and run one transition, then save it with its log row in one transaction."""
-    if expected_state and filing.state != expected_state:
-        raise _stale(filing)
-    if reason := permission_problem(filing=filing, name=name, user=by):
-        raise _denied(reason, by=by, filing=filing, name=name)
-    if problems := transition_problems(filing=filing, name=name):
+):
+    """Check and run one step, then save it with its log and audit rows in one transaction."""
+    if expected_state and instance.state != expected_state:
+        raise _stale(instance)
+    if reason := step_permission_problem(instance, name, by):
+        raise step_denied(reason, by=by, instance=instance, name=name)
+    if problems := step_problems(instance, name):
         raise ValidationError(problems, code="guard")
-    previous_state = filing.state
+    previous_state = instance.state
     try:
         with transaction.atomic():
-            getattr(filing, name)(by=by, description=comment.strip() or None, **arguments)
-            if filing.state != previous_state:
-                filing.state_changed_at = timezone.now()
-            filing.save()
+            getattr(instance, name)(by=by, description=comment.strip() or None, **arguments)
+            if instance.state != previous_state:
+                instance.state_changed_at = timezone.now()
+            instance.save()
             audit_record(
                 action=AuditEvent.Action.TRANSITION,
                 user=by,
-                obj=filing.account,
-                detail=f"{name}: {previous_state} → {filing.state}",
+                obj=instance.audited_object(),
+                detail=f"{name}: {previous_state} → {instance.state}",
             )
+            step_notify(instance=instance, name=name, by=by, comment=comment)
     except ConcurrentTransition:
         # The optimistic lock found another change first; the atomic block dropped our log row.
-        raise _stale(filing) from None
-    return filing
+        raise _stale(instance) from None
+    return instance
+
+
+def transition_label(name: str) -> str:
+    """The translated name of a filing's transition, as buttons and messages show it."""
+    return step_label(Filing, name)
+
+
+def permission_problem(*, filing: Filing, name: str, user) -> str | None:
+    """Why the user's role may not take this transition on this filing, or None."""
+    return step_permission_problem(filing, name, user)
+
+
+def leaves_state(*, filing: Filing, name: str) -> bool:
+    """Whether the transition starts from the filing's current state."""
+    return step_leaves_state(filing, name)
+
+
+def transition_problems(*, filing: Filing, name: str) -> list[str]:
+    """Why the transition cannot be taken now (state or guard), in words; empty when it can."""
+    return step_problems(filing, name)
 
 
 def filing_submit(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
     """A filer hands in the account for review (R6 acknowledged, columns complete)."""
-    return _apply(filing, "submit", by=by, comment=comment, expected_state=expected_state)
+    return step_apply(filing, "submit", by=by, comment=comment, expected_state=expected_state)
 
 
 def filing_return_for_revision(*, filing: Filing, by, comment: str, expected_state=None) -> Filing:
     """A reviewer sends the account back to the filer, saying what to change."""
     if not comment.strip():
         raise ValidationError({"comment": COMMENT_REQUIRED})
-    return _apply(
+    return step_apply(
         filing,
         "return_for_revision",
         by=by,
@@ -167,12 +192,12 @@ def filing_return_for_revision(*, filing: Filing, by, comment: str, expected_sta
 
 def filing_approve(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
     """A reviewer approves an account in the school's name (R2) that is kept."""
-    return _apply(filing, "approve", by=by, comment=comment, expected_state=expected_state)
+    return step_apply(filing, "approve", by=by, comment=comment, expected_state=expected_state)
 
 
 def filing_register(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
     """A reviewer registers an account in a department's or a work's name (R2) that is kept."""
-    return _apply(filing, "register", by=by, comment=comment, expected_state=expected_state)
+    return step_apply(filing, "register", by=by, comment=comment, expected_state=expected_state)
 
 
 def _check_closure(filing: Filing, kind: str, reason: str, merge_into: Account | None) -> None:
@@ -196,7 +221,7 @@ def _check_closure(filing: Filing, kind: str, reason: str, merge_into: Account |
 
 def _close(name, *, filing, by, kind, reason, merge_into, comment, expected_state) -> Filing:
     _check_closure(filing, kind, reason, merge_into)
-    return _apply(
+    return step_apply(
         filing,
         name,
         by=by,
@@ -275,12 +300,12 @@ def filing_report_closed(
         raise ValidationError({"evidence": exc.messages}) from None
     # Checked before the file is stored, so a refused report leaves nothing behind.
     if reason := permission_problem(filing=filing, name="report_closed", user=by):
-        raise _denied(reason, by=by, filing=filing, name="report_closed")
+        raise step_denied(reason, by=by, instance=filing, name="report_closed")
     if problems := transition_problems(filing=filing, name="report_closed"):
         raise ValidationError(problems, code="guard")
     stored = default_storage.save(generated_name("evidence", extension), evidence)
     try:
-        return _apply(
+        return step_apply(
             filing,
             "report_closed",
             by=by,
@@ -295,7 +320,9 @@ def filing_report_closed(
 
 def filing_confirm_closed(*, filing: Filing, by, comment: str = "", expected_state=None) -> Filing:
     """A reviewer confirms the closure the filer reported; the account stays in the register."""
-    return _apply(filing, "confirm_closed", by=by, comment=comment, expected_state=expected_state)
+    return step_apply(
+        filing, "confirm_closed", by=by, comment=comment, expected_state=expected_state
+    )
 
 
 SERVICES = {

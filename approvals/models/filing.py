@@ -1,8 +1,10 @@
-"""The approval state of each account (its filing), and the campaign that sets the deadline.
+"""The approval state of each account: its filing, and the transitions that move it.
 
 The transitions below only change fields; ``approvals.services`` calls them, checks the
 permission and the guard, saves and logs inside one transaction.
 """
+
+from operator import attrgetter
 
 from django.db import models
 from django.db.models import F, Q
@@ -15,7 +17,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from registry import roles
 from registry.models import Account
 
-from .querysets import FilingQuerySet
+from ..querysets import FilingQuerySet
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
 
@@ -99,36 +101,34 @@ GUARDS = {
 }
 
 
-def _guard(name: str):
-    return lambda filing: not GUARDS[name](filing)
-
-
-def _reviewer(codename: str):
+def reviewer_may(codename: str):
     """A reviewer's transition: the permission alone decides."""
-    return lambda filing, user: user.has_perm(f"approvals.{codename}")
+    return lambda instance, user: user.has_perm(f"approvals.{codename}")
 
 
-def _filer(codename: str):
+def filer_may(codename: str, department_id=attrgetter("account.department_id")):
     """A filer's transition: the permission, and only on the filer's own department."""
-    return lambda filing, user: (
-        user.has_perm(f"approvals.{codename}")
-        and roles.is_filer_of(user, filing.account.department_id)
+    return lambda instance, user: (
+        user.has_perm(f"approvals.{codename}") and roles.is_filer_of(user, department_id(instance))
     )
 
 
-def _logged(*, source, target, permission):
-    """A transition of the state whose log row records who took it (``by=``) and the comment
-    (``description=``); its guard and its label are looked up by the method's name."""
+def logged_transition(*, source, target, permission, labels=None, guards=None):
+    """A transition of ``state`` whose log row records who took it (``by=``) and the comment
+    (``description=``); its label and its guard are looked up by the method's name."""
+    labels = TRANSITION_LABELS if labels is None else labels
+    guards = GUARDS if guards is None else guards
 
     def decorate(method):
         name = method.__name__
+        guard = guards.get(name)
         fsm = transition(
             field="state",
             source=source,
             target=target,
             permission=permission,
-            conditions=[_guard(name)] if name in GUARDS else [],
-            custom={"label": TRANSITION_LABELS[name]},
+            conditions=[lambda instance: not guard(instance)] if guard else [],
+            custom={"label": labels[name]},
         )
         # django-fsm-log records ``by`` only when fsm_log_by wraps the transition, not under it.
         return fsm_log_by(fsm_log_description(fsm(method)))
@@ -151,6 +151,15 @@ class Filing(ConcurrentTransitionMixin, models.Model):
 
     State = FilingState
 
+    # What the transition services need to know of this state machine (approvals/services).
+    STEP_LABELS = TRANSITION_LABELS
+    STEP_GUARDS = GUARDS
+    REVIEWER_STEPS = frozenset(
+        {"return_for_revision", "approve", "register", "order_closure", "confirm_closed"}
+    )
+    # Who hears of each step (approvals.services.notifications.step_notify).
+    NOTIFY_REVIEWERS = frozenset({"submit"})
+    NOTIFY_FILERS = frozenset({"return_for_revision", "approve", "register", "order_closure"})
     EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
     RETAINED_STATES = frozenset({State.APPROVED, State.REGISTERED})
 
@@ -235,6 +244,12 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("approvals:account_detail", args=[self.account_id])
 
+    def owning_department(self):
+        return self.account.department
+
+    def audited_object(self):
+        return self.account
+
     @property
     def is_editable(self) -> bool:
         """The filer may still change the account's facts."""
@@ -242,52 +257,58 @@ class Filing(ConcurrentTransitionMixin, models.Model):
 
     # Transitions. Each only changes fields; see approvals.services for the rest.
 
-    @_logged(
+    @logged_transition(
         source=[State.DRAFT, State.RETURNED],
         target=State.SUBMITTED,
-        permission=_filer("submit_filing"),
+        permission=filer_may("submit_filing"),
     )
     def submit(self, by=None, description=None):
         pass
 
-    @_logged(source=State.SUBMITTED, target=State.RETURNED, permission=_reviewer("return_filing"))
+    @logged_transition(
+        source=State.SUBMITTED, target=State.RETURNED, permission=reviewer_may("return_filing")
+    )
     def return_for_revision(self, by=None, description=None):
         pass
 
-    @_logged(source=State.SUBMITTED, target=State.APPROVED, permission=_reviewer("approve_filing"))
+    @logged_transition(
+        source=State.SUBMITTED, target=State.APPROVED, permission=reviewer_may("approve_filing")
+    )
     def approve(self, by=None, description=None):
         pass
 
-    @_logged(
-        source=State.SUBMITTED, target=State.REGISTERED, permission=_reviewer("register_filing")
+    @logged_transition(
+        source=State.SUBMITTED, target=State.REGISTERED, permission=reviewer_may("register_filing")
     )
     def register(self, by=None, description=None):
         pass
 
-    @_logged(
+    @logged_transition(
         source=[State.SUBMITTED, State.APPROVED, State.REGISTERED],
         target=State.CLOSING,
-        permission=_reviewer("order_closure_filing"),
+        permission=reviewer_may("order_closure_filing"),
     )
     def order_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
         self._set_closure(kind, reason, merge_into)
 
-    @_logged(
+    @logged_transition(
         source=[State.APPROVED, State.REGISTERED],
         target=State.CLOSING,
-        permission=_filer("request_closure_filing"),
+        permission=filer_may("request_closure_filing"),
     )
     def request_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
         self._set_closure(kind, reason, merge_into)
 
     # Not a change of state: the filer's report that the closure is done, logged like one.
-    @_logged(source=State.CLOSING, target=State.CLOSING, permission=_filer("report_closed_filing"))
+    @logged_transition(
+        source=State.CLOSING, target=State.CLOSING, permission=filer_may("report_closed_filing")
+    )
     def report_closed(self, evidence_name="", by=None, description=None):
         self.closure_evidence.name = evidence_name
         self.closure_reported_at = timezone.now()
 
-    @_logged(
-        source=State.CLOSING, target=State.CLOSED, permission=_reviewer("confirm_closed_filing")
+    @logged_transition(
+        source=State.CLOSING, target=State.CLOSED, permission=reviewer_may("confirm_closed_filing")
     )
     def confirm_closed(self, by=None, description=None):
         pass
@@ -298,41 +319,3 @@ class Filing(ConcurrentTransitionMixin, models.Model):
         self.closure_merge_into = merge_into
         self.closure_evidence.name = ""
         self.closure_reported_at = None
-
-
-class Campaign(models.Model):
-    """A clean-up campaign (专项行动) with its deadline; one is active at a time."""
-
-    title = models.CharField(_("title"), max_length=200)
-    document_number = models.CharField(_("authority document number"), max_length=100, blank=True)
-    starts_on = models.DateField(_("start date"))
-    deadline = models.DateField(_("deadline"))
-    office_email = models.EmailField(_("office mailbox"), blank=True)
-    is_active = models.BooleanField(_("active"), default=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-deadline"]
-        verbose_name = _("campaign")
-        verbose_name_plural = _("campaigns")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_active"],
-                condition=Q(is_active=True),
-                name="approvals_campaign_one_active",
-                violation_error_message=_("Another campaign is already active: end it first."),
-            ),
-            models.CheckConstraint(
-                condition=Q(deadline__gte=F("starts_on")),
-                name="approvals_campaign_deadline_after_start",
-                violation_error_message=_("The deadline cannot be before the start date."),
-            ),
-        ]
-
-    def __str__(self):
-        return self.title
-
-    def days_left(self, today=None) -> int:
-        """Whole days from today to the deadline (negative once it has passed)."""
-        today = today or timezone.localdate()
-        return (self.deadline - today).days

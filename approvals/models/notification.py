@@ -1,0 +1,128 @@
+"""What the system tells people: in-app notifications that double as the email outbox, and the
+logs that make each reminder a database fact, sent once however often the sweep runs."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Department
+
+from .campaign import Campaign
+
+
+class Notification(models.Model):
+    """A message for one person (or a mailbox), shown on the dashboard and sent by email.
+
+    Written in the same transaction as the change it reports, so a rolled-back change tells
+    nobody; the email goes out afterwards, from a task, and ``email_sent_at`` records it once.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    email_to = models.EmailField(_("email address"), blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML text"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
+    email_error = models.CharField(_("last email error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="approvals_notice_unread"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(email_sent_at__isnull=True) & ~Q(email_to=""),
+                name="approvals_notice_outbox",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(email_to=""),
+                name="approvals_notice_has_someone",
+            )
+        ]
+
+    def __str__(self):
+        return self.subject
+
+
+class ReminderLog(models.Model):
+    """One reminder per campaign, department, milestone and recipient: the unique constraint is
+    what keeps a rerun, a retry or a second worker from sending it twice."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    milestone = models.PositiveSmallIntegerField(_("days before the deadline"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, related_name="+", verbose_name=_("notification")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminder log")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "department", "milestone", "recipient"],
+                name="approvals_reminder_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.department} · {self.milestone} · {self.recipient}"
+
+
+class OverdueDigestLog(models.Model):
+    """One overdue digest a day per reviewer, once the deadline has passed."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
+    )
+    day = models.DateField(_("day"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, related_name="+", verbose_name=_("notification")
+    )
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        verbose_name = _("overdue digest")
+        verbose_name_plural = _("overdue digests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "day", "recipient"], name="approvals_digest_once_a_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} · {self.recipient}"

@@ -1,0 +1,8 @@
+"""The approvals app's writes, one module per concern.
+
+Every change goes through these services, whoever asks (a page, the admin, a command, a task):
+they check the permission and the guard, save in one transaction and write the logs. The
+filing transitions are re-exported here, as the pages and the admin use them most.
+"""
+
+from .filings import *  # noqa: F403
