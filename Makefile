@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SECRET := var/secret_key
 
-.PHONY: run test install lint bench
+.PHONY: run test install lint bench bench-sweep
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ lint: install
 # Serves 10,000 accounts with gunicorn and measures the busy pages (docs/performance.md).
 bench: install
 	$(BIN)/python bench/bench_pages.py
+
+# Times the daily reminder sweep over 1,000 departments and 100,000 accounts (docs/performance.md).
+bench-sweep: install
+	$(BIN)/python bench/bench_sweep.py

@@ -21,16 +21,30 @@ from registry.models import Account
 from registry.resources import AccountResource
 
 from . import selectors, services
-from .forms import FORMS
-from .models import Campaign, Filing
+from .forms import FORMS, RETURN_FORMS
+from .models import (
+    Campaign,
+    DepartmentReturn,
+    Filing,
+    Notification,
+    OverdueDigestLog,
+    ReminderLog,
+)
+from .services import returns
 
 # Reporting a closure needs an uploaded screenshot, which the admin's transition form cannot carry.
 ADMIN_TRANSITIONS = frozenset(services.TRANSITIONS) - {"report_closed"}
+# Likewise the stamped form's scan: the admin takes a return's decisions, not its upload.
+ADMIN_RETURN_STEPS = frozenset(returns.RETURN_SERVICES)
 
 
 def _history_html(filing: Filing | None):
     if filing is None:
         return "—"
+    return _entries_html(selectors.filing_history(filing=filing))
+
+
+def _entries_html(entries):
     return format_html(
         "<ol>{}</ol>",
         format_html_join(
@@ -45,7 +59,7 @@ def _history_html(filing: Filing | None):
                     entry.target,
                     entry.comment,
                 )
-                for entry in selectors.filing_history(filing=filing)
+                for entry in entries
             ),
         ),
     )
@@ -210,6 +224,163 @@ class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(NoDeleteAdmin):
-    list_display = ["title", "document_number", "starts_on", "deadline", "is_active"]
+    list_display = [
+        "title",
+        "document_number",
+        "starts_on",
+        "deadline",
+        "reminder_days",
+        "is_active",
+    ]
     list_filter = ["is_active"]
     search_fields = ["title", "document_number"]
+
+
+@admin.register(DepartmentReturn)
+class DepartmentReturnAdmin(FSMAdminMixin, NoDeleteAdmin):
+    """Returns are opened by their filers and move only through the services, as on the site."""
+
+    fsm_fields = ["state"]
+    fsm_forms = {name: RETURN_FORMS[name] for name in ADMIN_RETURN_STEPS}
+    fsm_transition_not_allowed_msg = _("“{transition_name}” is not allowed for you on this return.")
+    list_display = ["department", "campaign", "state", "state_changed_at", "handed_in_at"]
+    list_filter = ["state", "campaign", "department__kind"]
+    list_select_related = ["department", "campaign"]
+    list_per_page = 50
+    search_fields = ["department__name", "department__code", "campaign__title"]
+    readonly_fields = [
+        "campaign",
+        "department",
+        "state",
+        "state_changed_at",
+        "stamped_form",
+        "scan_uploaded_at",
+        "handed_in_at",
+        "handed_in_by",
+        "copy_sent_at",
+        "history",
+    ]
+    fields = readonly_fields
+
+    @admin.display(description=DepartmentReturn._meta.get_field("scan").verbose_name)
+    def stamped_form(self, obj):
+        # Like the closure evidence: link to the permission-checked download, never to MEDIA_URL.
+        if not obj.scan:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("approvals:return_scan", args=[obj.pk]),
+            _("Download the scan"),
+        )
+
+    @admin.display(description=_("history"))
+    def history(self, obj):
+        return _entries_html(selectors.state_history(instance=obj))
+
+    def has_add_permission(self, request):
+        return False  # a return is opened by its department's filer
+
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name):
+        return _("Transitions")
+
+    def get_fsm_label(self, transition):
+        return services.step_label(DepartmentReturn, transition.name)
+
+    def is_fsm_transition_visible(self, transition):
+        return transition.name in ADMIN_RETURN_STEPS
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None):
+        if transition_name not in ADMIN_RETURN_STEPS:
+            self.message_user(request, _("This step is taken on the site."), messages.ERROR)
+            return False
+        try:
+            returns.RETURN_SERVICES[transition_name](
+                department_return=obj, by=request.user, **(kwargs or {})
+            )
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return False
+        except ValidationError as exc:
+            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            _("Done: %(action)s.")
+            % {"action": services.step_label(DepartmentReturn, transition_name)},
+            messages.SUCCESS,
+        )
+        return True
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs and the outbox are written by the services only: the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EmailSentFilter(admin.SimpleListFilter):
+    title = _("email")
+    parameter_name = "sent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Sent")), ("no", _("Not sent yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(email_sent_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(email_sent_at__isnull=True).exclude(email_to="")
+        return queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "subject",
+        "recipient",
+        "email_to",
+        "created_at",
+        "read_at",
+        "email_sent_at",
+        "email_attempts",
+        "email_error",
+    ]
+    list_filter = [EmailSentFilter, "created_at"]
+    list_select_related = ["recipient"]
+    list_per_page = 50
+    search_fields = ["subject", "email_to", "recipient__username"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "campaign", "department", "milestone", "recipient", "sent_at"]
+    list_filter = ["campaign", "milestone"]
+    list_select_related = ["campaign", "department", "recipient", "notification"]
+    list_per_page = 50
+    search_fields = ["department__name", "recipient__username"]
+
+    @admin.display(description=_("email sent at"), ordering="notification__email_sent_at")
+    def sent_at(self, obj):
+        return obj.notification.email_sent_at
+
+
+@admin.register(OverdueDigestLog)
+class OverdueDigestLogAdmin(ReadOnlyAdmin):
+    list_display = ["day", "campaign", "recipient", "sent_at"]
+    list_filter = ["campaign", "day"]
+    list_select_related = ["campaign", "recipient", "notification"]
+    list_per_page = 50
+    search_fields = ["recipient__username"]
+
+    @admin.display(description=_("email sent at"), ordering="notification__email_sent_at")
+    def sent_at(self, obj):
+        return obj.notification.email_sent_at

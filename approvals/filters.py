@@ -1,11 +1,12 @@
-"""The account list's filters; the department choices are the user's visible departments."""
+"""The lists' filters; the department choices are the user's visible departments."""
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account, Department
 
-from .models import Filing
+from .models import Filing, ReturnState
 
 
 def _departments(request):
@@ -45,3 +46,23 @@ class AccountFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.search(value)
+
+
+class ReturnFilter(django_filters.FilterSet):
+    """The reviewers' list of departments and their returns to the active campaign."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    state = django_filters.ChoiceFilter(
+        field_name="return_state",
+        choices=ReturnState.choices,
+        label=_("State"),
+        empty_label=_("All states"),
+    )
+
+    class Meta:
+        model = Department
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))

@@ -1,11 +1,25 @@
-"""Forms for the transitions: they validate and normalise; the services decide."""
+"""Forms for the transitions and the campaigns: they validate and normalise; the services decide."""
+
+import re
+from datetime import date
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry.forms import DateInput
 from registry.models import Account
 
-from .models import CLOSURE_KINDS, COMMENT_REQUIRED, TRANSITION_LABELS, Filing
+from .models import (
+    CLOSURE_KINDS,
+    COMMENT_REQUIRED,
+    MILESTONES_INVALID,
+    TRANSITION_LABELS,
+    Campaign,
+    Filing,
+    Notification,
+    ReturnState,
+)
 
 # What the review queue can do to many accounts at once.
 BULK_TRANSITIONS = ("approve", "register", "return_for_revision")
@@ -106,3 +120,124 @@ class BulkReviewForm(forms.Form):
         ):
             self.add_error("comment", COMMENT_REQUIRED)
         return cleaned
+
+
+# Department returns (登记表报送): the steps a page offers, in order, each with its form.
+
+
+class ReturnStepForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # The state the user saw; a different state when posting means someone else acted first.
+    expected_state = forms.ChoiceField(
+        choices=ReturnState.choices, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, department_return=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if department_return is not None:
+            self.fields["expected_state"].initial = department_return.state
+
+
+class SendBackForm(ReturnStepForm):
+    comment = forms.CharField(
+        label=_("What must the department change?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ScanUploadForm(forms.Form):
+    # No expected_state: the upload service takes none, and uploading again only replaces the
+    # scan. The service checks the file's content and size; this form only requires one.
+    scan = forms.FileField(
+        label=_("Stamped registration form"),
+        help_text=_("The scan of the form with the department's seal: PDF, JPG or PNG."),
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, department_return=None, **kwargs):
+        # Takes the same arguments as the other steps' forms.
+        super().__init__(*args, **kwargs)
+
+
+RETURN_FORMS = {
+    "upload_scan": ScanUploadForm,
+    "hand_in": ReturnStepForm,
+    "accept": ReturnStepForm,
+    "send_back": SendBackForm,
+}
+
+
+# Campaigns (专项行动).
+
+# Between the days: commas (also the Chinese ones), enumeration commas, semicolons or spaces.
+_MILESTONE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def next_june_8(today: date) -> date:
+    """The notice's deadline: June 8 this year, or next year once it has passed."""
+    deadline = date(today.year, 6, 8)
+    return deadline if deadline >= today else date(today.year + 1, 6, 8)
+
+
+class CampaignForm(forms.ModelForm):
+    # Typed as text ("7, 3, 1, 0") and stored as a list; the model checks the range and sorts.
+    reminder_days = forms.CharField(
+        label=_("Reminder days"),
+        help_text=_(
+            "Days before the deadline on which late departments are reminded, separated by "
+            "commas; 0 is the deadline itself."
+        ),
+        error_messages={"required": MILESTONES_INVALID},
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "title",
+            "document_number",
+            "starts_on",
+            "deadline",
+            "reminder_days",
+            "office_email",
+            "is_active",
+        ]
+        widgets = {"starts_on": DateInput(), "deadline": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            today = timezone.localdate()
+            self.initial.setdefault("starts_on", today)
+            self.initial.setdefault("deadline", next_june_8(today))
+        days = self.initial.get("reminder_days", self.instance.reminder_days)
+        if isinstance(days, list):
+            self.initial["reminder_days"] = ", ".join(str(day) for day in days)
+
+    def clean_reminder_days(self) -> list[int]:
+        text = self.cleaned_data["reminder_days"]
+        parts = [part for part in _MILESTONE_SEPARATORS.split(text) if part]
+        if not parts or not all(part.isdecimal() for part in parts):
+            raise forms.ValidationError(MILESTONES_INVALID, code="invalid")
+        return [int(part) for part in parts]
+
+
+class NotificationsReadForm(forms.Form):
+    """The notifications the user was shown and marks read: only those, never one that arrived
+    after the page was drawn."""
+
+    notification = forms.ModelMultipleChoiceField(queryset=Notification.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notification"].queryset = Notification.objects.filter(recipient=user)

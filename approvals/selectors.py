@@ -4,16 +4,35 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django import forms
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django_fsm_log.models import StateLog
 
-from registry.models import Account
+from registry import roles
+from registry.models import Account, Department
 
 from . import services
-from .forms import FORMS
-from .models import Campaign, Filing
+from .forms import FORMS, RETURN_FORMS
+from .models import (
+    ACCOUNTS_OPEN,
+    SCAN_MISSING,
+    Campaign,
+    DepartmentReturn,
+    Filing,
+    ReturnState,
+    hand_in_problems,
+)
 
 
 @dataclass
@@ -74,21 +93,30 @@ def filing_actions(
     missing; transitions for another role, or from another state, are not listed. ``bound`` holds
     forms already posted, shown again with their errors.
     """
+    return _step_actions(
+        filing,
+        services.TRANSITIONS,
+        lambda name: FORMS[name](user=user, filing=filing, prefix=name),
+        user=user,
+        bound=bound,
+    )
+
+
+def _step_actions(instance, names, new_form, *, user, bound) -> list[Action]:
+    """The steps of any of the app's state machines the user may take from the record's state."""
     actions = []
-    for name in services.TRANSITIONS:
-        if not services.leaves_state(filing=filing, name=name) or services.permission_problem(
-            filing=filing, name=name, user=user
+    for name in names:
+        if not services.step_leaves_state(instance, name) or services.step_permission_problem(
+            instance, name, user
         ):
             continue
-        problems = services.transition_problems(filing=filing, name=name)
-        form = (bound or {}).get(name) or FORMS[name](user=user, filing=filing, prefix=name)
         actions.append(
             Action(
                 name=name,
-                label=services.transition_label(name),
-                form=form,
-                problems=problems,
-                by_reviewer=name in services.REVIEWER_TRANSITIONS,
+                label=services.step_label(type(instance), name),
+                form=(bound or {}).get(name) or new_form(name),
+                problems=services.step_problems(instance, name),
+                by_reviewer=name in type(instance).REVIEWER_STEPS,
             )
         )
     return actions
@@ -100,31 +128,34 @@ def _who(user) -> str:
     return user.get_full_name() or user.username
 
 
+def state_history(*, instance) -> list[HistoryEntry]:
+    """Each logged step of a record of any of the app's state machines, oldest first."""
+    model = type(instance)
+    return [
+        HistoryEntry(
+            when=log.timestamp,
+            who=_who(log.by),
+            action=services.step_label(model, log.transition),
+            source=model.State(log.source_state).label if log.source_state else "",
+            target=model.State(log.state).label,
+            comment=log.description or "",
+        )
+        for log in StateLog.objects.for_(instance).select_related("by").order_by("timestamp", "pk")
+    ]
+
+
 def filing_history(*, filing: Filing) -> list[HistoryEntry]:
     """Every step of the account, oldest first: its creation, then each logged transition."""
     account = filing.account
-    entries = [
-        HistoryEntry(
-            when=account.created_at,
-            who=_who(account.created_by),
-            action=str(services.CREATED_LABEL),
-            source="",
-            target=Filing.State.DRAFT.label,
-            comment="",
-        )
-    ]
-    for log in StateLog.objects.for_(filing).select_related("by").order_by("timestamp", "pk"):
-        entries.append(
-            HistoryEntry(
-                when=log.timestamp,
-                who=_who(log.by),
-                action=services.transition_label(log.transition),
-                source=Filing.State(log.source_state).label if log.source_state else "",
-                target=Filing.State(log.state).label,
-                comment=log.description or "",
-            )
-        )
-    return entries
+    created = HistoryEntry(
+        when=account.created_at,
+        who=_who(account.created_by),
+        action=str(services.CREATED_LABEL),
+        source="",
+        target=Filing.State.DRAFT.label,
+        comment="",
+    )
+    return [created, *state_history(instance=filing)]
 
 
 def state_counts(*, user) -> list[tuple[str, str, int]]:
@@ -139,10 +170,14 @@ def state_counts(*, user) -> list[tuple[str, str, int]]:
     return [(state.value, state.label, counts.get(state.value, 0)) for state in Filing.State]
 
 
-def _last_comment(transition: str):
+def _last_comment(model, transition: str, *, object_id: str):
+    """Per row: the comment of the record's latest step of this kind (why it was returned)."""
     logs = StateLog.objects.filter(
-        content_type=ContentType.objects.get_for_model(Filing),
-        object_id=OuterRef("filing__pk"),
+        # Joined by name rather than a cached content-type id, so a page's count of queries is
+        # the same whether or not this process has looked the content type up before.
+        content_type__app_label=model._meta.app_label,
+        content_type__model=model._meta.model_name,
+        object_id=OuterRef(object_id),
         transition=transition,
     ).order_by("-timestamp", "-pk")
     return Subquery(logs.values("description")[:1])
@@ -155,7 +190,7 @@ def filer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
     return {
         "returned": list(
             rows.filter(filing__state=Filing.State.RETURNED).annotate(
-                return_comment=_last_comment("return_for_revision")
+                return_comment=_last_comment(Filing, "return_for_revision", object_id="filing__pk")
             )[:limit]
         ),
         "drafts": list(rows.filter(filing__state=Filing.State.DRAFT)[:limit]),
@@ -194,3 +229,139 @@ def review_queue(*, user):
 def active_campaign() -> Campaign | None:
     """The campaign now running, if any."""
     return Campaign.objects.filter(is_active=True).first()
+
+
+# Department returns (登记表报送).
+
+# The return's steps in the order pages offer them (uploading the scan is a step too).
+RETURN_STEPS = tuple(RETURN_FORMS)
+DONE_RETURN_STATES = frozenset({ReturnState.HANDED_IN, ReturnState.ACCEPTED})
+
+
+def visible_return(*, user, pk: int) -> DepartmentReturn:
+    """One return the user may see, with its campaign and department; 404 for anything else."""
+    return get_object_or_404(
+        DepartmentReturn.objects.for_user(user).select_related(
+            "campaign", "department", "handed_in_by"
+        ),
+        pk=pk,
+    )
+
+
+def return_actions(
+    *, department_return: DepartmentReturn, user, bound: dict[str, forms.Form] | None = None
+) -> list[Action]:
+    """The return's steps the user's role may take from its state, each with its form; a step
+    whose guard fails is listed with the reasons (see filing_actions)."""
+    return _step_actions(
+        department_return,
+        RETURN_STEPS,
+        lambda name: RETURN_FORMS[name](department_return=department_return, prefix=name),
+        user=user,
+        bound=bound,
+    )
+
+
+def open_accounts_count(*, department_id: int) -> int:
+    """How many of the department's accounts are still drafts or returned."""
+    return Filing.objects.filter(
+        account__department_id=department_id, state__in=Filing.EDITABLE_STATES
+    ).count()
+
+
+def hand_in_blockers(*, department_return: DepartmentReturn) -> list[str]:
+    """What keeps the department from handing in, in words; empty once handed in."""
+    if department_return.state in DONE_RETURN_STATES:
+        return []
+    return hand_in_problems(department_return)
+
+
+def _open_accounts():
+    """Per department row: its accounts still drafts or returned (a correlated count)."""
+    counts = (
+        Filing.objects.filter(
+            account__department=OuterRef("pk"), state__in=list(Filing.EDITABLE_STATES)
+        )
+        .order_by()
+        .values("account__department")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def campaign_departments(*, user, campaign: Campaign):
+    """The departments the user may see, each with its return to the campaign (state "not
+    started" where none was opened), scan, hand-in time and open accounts, in one query."""
+    return (
+        Department.objects.for_user(user)
+        # One left join: a department has at most one return per campaign (a unique constraint).
+        .annotate(this_return=FilteredRelation("returns", condition=Q(returns__campaign=campaign)))
+        .annotate(
+            return_id=F("this_return__pk"),
+            return_state=Coalesce(
+                F("this_return__state"),
+                Value(ReturnState.NOT_STARTED.value),
+                output_field=CharField(),
+            ),
+            return_scan=Coalesce(F("this_return__scan"), Value(""), output_field=CharField()),
+            handed_in_at=F("this_return__handed_in_at"),
+            open_accounts=_open_accounts(),
+        )
+        .order_by("code")
+    )
+
+
+@dataclass
+class ReturnCard:
+    """A filer's department in the active campaign: where its return stands, what is missing."""
+
+    department: Department
+    return_id: int | None
+    state: str
+    has_scan: bool
+    open_accounts: int
+    send_back_reason: str
+
+    @property
+    def state_label(self) -> str:
+        return ReturnState(self.state).label
+
+    @property
+    def done(self) -> bool:
+        return self.state in DONE_RETURN_STATES
+
+    @property
+    def missing(self) -> list[str]:
+        """The hand-in guard's reasons, from the row's counts (the same words as the page)."""
+        if self.done:
+            return []
+        problems = []
+        if self.open_accounts:
+            problems.append(ACCOUNTS_OPEN % {"count": self.open_accounts})
+        if not self.has_scan:
+            problems.append(str(SCAN_MISSING))
+        return problems
+
+
+def filer_return_cards(*, user, campaign: Campaign) -> list[ReturnCard]:
+    """One card per department the user files for, in one query; nothing is written, so a
+    department without a return shows "not started" until its filer opens one."""
+    rows = (
+        campaign_departments(user=user, campaign=campaign)
+        .filter(pk__in=roles.filer_department_ids(user))
+        .annotate(
+            send_back_reason=_last_comment(DepartmentReturn, "send_back", object_id="return_id")
+        )
+    )
+    return [
+        ReturnCard(
+            department=row,
+            return_id=row.return_id,
+            state=row.return_state,
+            has_scan=bool(row.return_scan),
+            open_accounts=row.open_accounts,
+            send_back_reason=row.send_back_reason or "",
+        )
+        for row in rows
+    ]

@@ -2,19 +2,22 @@
 each claims its work in the database (a unique row, or a lock and a "sent" mark)."""
 
 import smtplib
-from datetime import date
+from datetime import date, timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from .services import notifications, reminders, returns
 
-# A refused or unreachable mail server: retry with growing waits, well within Redis'
-# visibility timeout (an hour), so a waiting retry is never also redelivered.
+# A refused or unreachable mail server: retry with growing waits, each shorter than half of
+# Redis' visibility timeout, so a waiting retry is never also redelivered.
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
 MAIL_RETRY = {
     "autoretry_for": MAIL_ERRORS,
-    "retry_backoff": 30,
-    "retry_backoff_max": 1800,
+    "retry_backoff": settings.NEWMEDIA_MAIL_RETRY_BACKOFF,
+    "retry_backoff_max": min(
+        1800, settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2
+    ),
     "retry_jitter": True,
     "max_retries": 8,
 }
@@ -44,6 +47,8 @@ def sweep_reminders(day: str | None = None) -> dict:
 
 
 @shared_task
-def flush_outbox() -> int:
+def flush_outbox(older_than_seconds: int = 120) -> int:
     """Every few minutes: queue emails left unsent, e.g. while the broker was down."""
-    return notifications.outbox_flush()
+    for pk in returns.return_copies_owed():
+        notifications.task_queue(send_return_copy, pk)
+    return notifications.outbox_flush(older_than=timedelta(seconds=older_than_seconds))

@@ -17,4 +17,17 @@ urlpatterns = [
         name="account_transition",
     ),
     path("review/", views.review_queue, name="review_queue"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("returns/", views.return_list, name="return_list"),
+    path("returns/open/<int:department_pk>/", views.return_open, name="return_open"),
+    path("returns/<int:pk>/", views.return_detail, name="return_detail"),
+    path("returns/<int:pk>/scan/", views.return_scan, name="return_scan"),
+    path(
+        "returns/<int:pk>/transition/<str:name>/",
+        views.return_transition,
+        name="return_transition",
+    ),
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
 ]

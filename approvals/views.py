@@ -6,30 +6,54 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import personal_data, roles
 from registry.forms import AccountForm
+from registry.models import Department
 
 from . import selectors, services
-from .filters import AccountFilter
-from .forms import FORMS, BulkReviewForm
-from .models import Filing
+from .filters import AccountFilter, ReturnFilter
+from .forms import FORMS, RETURN_FORMS, BulkReviewForm, CampaignForm, NotificationsReadForm
+from .models import Campaign, DepartmentReturn, Filing
+from .services import notifications, returns
+
+# Each step of a department return and the service that takes it.
+RETURN_STEP_SERVICES = {"upload_scan": returns.return_upload_scan, **returns.RETURN_SERVICES}
 
 
 @login_required
 @require_GET
 def dashboard(request):
     user = request.user
+    campaign = selectors.active_campaign()
+    is_filer = bool(roles.filer_department_ids(user))
     context = {
         "counts": selectors.state_counts(user=user),
-        "campaign": selectors.active_campaign(),
+        "campaign": campaign,
+        "notifications": notifications.notifications_unread(user=user),
         "reviewer_todo": selectors.reviewer_todo(user=user) if roles.sees_all(user) else None,
-        "filer_todo": selectors.filer_todo(user=user) if roles.filer_department_ids(user) else None,
+        "filer_todo": selectors.filer_todo(user=user) if is_filer else None,
+        "return_cards": (
+            selectors.filer_return_cards(user=user, campaign=campaign)
+            if campaign and is_filer
+            else None
+        ),
     }
     return render(request, "approvals/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    form = NotificationsReadForm(request.POST, user=request.user)
+    if form.is_valid():
+        notifications.notifications_mark_read(
+            user=request.user, ids=[n.pk for n in form.cleaned_data["notification"]]
+        )
+    return redirect("approvals:dashboard")
 
 
 @login_required
@@ -143,20 +167,23 @@ def account_transition(request, pk, name):
     return _render_detail(request, account, bound={name: form}, status=status)
 
 
+def _download(stored, name: str) -> FileResponse:
+    """A stored upload as a download that the browser neither renders nor keeps: the name is
+    ours (with the stored file's generated extension), never the uploader's."""
+    extension = stored.name.rsplit(".", 1)[-1]
+    response = FileResponse(stored.open("rb"), as_attachment=True, filename=f"{name}.{extension}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_GET
 def evidence_download(request, pk):
     evidence = selectors.visible_account(user=request.user, pk=pk).filing.closure_evidence
     if not evidence:
         raise Http404
-    response = FileResponse(
-        evidence.open("rb"),
-        as_attachment=True,
-        filename=f"closure-evidence-{pk}{evidence.name[-4:]}",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return _download(evidence, f"closure-evidence-{pk}")
 
 
 @login_required
@@ -197,3 +224,152 @@ def review_queue(request):
         "approvals/review_queue.html",
         {"form": form, "page": page.get_page(request.GET.get("page"))},
     )
+
+
+# Department returns (登记表报送).
+
+
+def _render_return(request, department_return, *, bound=None, status=200):
+    actions = selectors.return_actions(
+        department_return=department_return, user=request.user, bound=bound
+    )
+    context = {
+        "department_return": department_return,
+        "open_accounts": selectors.open_accounts_count(
+            department_id=department_return.department_id
+        ),
+        "actions": actions,
+        # A filer offered the hand-in reads the reasons on its button; everyone else reads them
+        # in the summary.
+        "blockers": (
+            []
+            if any(action.name == "hand_in" for action in actions)
+            else selectors.hand_in_blockers(department_return=department_return)
+        ),
+        "history": selectors.state_history(instance=department_return),
+    }
+    return render(request, "approvals/departmentreturn_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def return_detail(request, pk):
+    return _render_return(request, selectors.visible_return(user=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def return_open(request, department_pk):
+    """A filer opens the department's return to the active campaign (the row is written here,
+    on a POST, so that showing the dashboard never writes)."""
+    department = get_object_or_404(Department.objects.for_user(request.user), pk=department_pk)
+    campaign = selectors.active_campaign()
+    if campaign is None:
+        raise Http404
+    # Whoever may upload the department's scan may open its return: the transition's own rule.
+    unsaved = DepartmentReturn(campaign=campaign, department=department)
+    if reason := services.step_permission_problem(unsaved, "upload_scan", request.user):
+        raise PermissionDenied(reason)
+    return redirect(returns.return_get(campaign=campaign, department=department))
+
+
+@login_required
+@require_POST
+def return_transition(request, pk, name):
+    if name not in RETURN_STEP_SERVICES:
+        raise Http404
+    department_return = selectors.visible_return(user=request.user, pk=pk)
+    form = RETURN_FORMS[name](
+        request.POST, request.FILES, department_return=department_return, prefix=name
+    )
+    status = 400
+    if form.is_valid():
+        try:
+            RETURN_STEP_SERVICES[name](
+                department_return=department_return, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            status = 409 if getattr(exc, "code", None) == "stale" else 400
+            form.add_error(None, exc)
+            # Show the return as it is now.
+            department_return = selectors.visible_return(user=request.user, pk=pk)
+        else:
+            messages.success(
+                request,
+                _("Done: %(action)s.") % {"action": services.step_label(DepartmentReturn, name)},
+            )
+            return redirect(department_return)
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    return _render_return(request, department_return, bound={name: form}, status=status)
+
+
+@login_required
+@require_GET
+def return_scan(request, pk):
+    scan = selectors.visible_return(user=request.user, pk=pk).scan
+    if not scan:
+        raise Http404
+    return _download(scan, f"registration-form-{pk}")
+
+
+@login_required
+@require_GET
+def return_list(request):
+    if not roles.sees_all(request.user):
+        raise PermissionDenied(services.REVIEWER_ONLY)
+    campaign = selectors.active_campaign()
+    rows = ReturnFilter(
+        request.GET,
+        queryset=(
+            selectors.campaign_departments(user=request.user, campaign=campaign)
+            if campaign
+            else Department.objects.none()
+        ),
+    )
+    page = Paginator(rows.qs, settings.NEWMEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "approvals/departmentreturn_list.html",
+        {"campaign": campaign, "filter": rows, "page": page},
+    )
+
+
+# Campaigns (专项行动).
+
+
+@login_required
+@require_GET
+def campaign_list(request):
+    if not request.user.has_perm("approvals.view_campaign"):
+        raise PermissionDenied(services.REVIEWER_ONLY)
+    page = Paginator(Campaign.objects.all(), settings.NEWMEDIA_PAGE_SIZE)
+    return render(
+        request, "approvals/campaign_list.html", {"page": page.get_page(request.GET.get("page"))}
+    )
+
+
+def _campaign_form(request, campaign=None):
+    form = CampaignForm(request.POST or None, instance=campaign)
+    # The form runs the model's checks (dates, milestones, one active campaign) before saving.
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The campaign was saved."))
+        return redirect("approvals:campaign_list")
+    return render(request, "approvals/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    if not request.user.has_perm("approvals.add_campaign"):
+        raise PermissionDenied(services.REVIEWER_ONLY)
+    return _campaign_form(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, pk):
+    if not request.user.has_perm("approvals.change_campaign"):
+        raise PermissionDenied(services.REVIEWER_ONLY)
+    return _campaign_form(request, get_object_or_404(Campaign, pk=pk))

@@ -13,6 +13,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from registry.models import Department
 
+from ..querysets import DepartmentReturnQuerySet
 from .filing import Filing, filer_may, logged_transition, reviewer_may
 
 DEFAULT_MILESTONES = [7, 3, 1, 0]
@@ -156,6 +157,8 @@ class DepartmentReturn(ConcurrentTransitionMixin, models.Model):
     )
     # When the electronic copy reached the office mailbox; set once, by the task that sends it.
     copy_sent_at = models.DateTimeField(_("electronic copy sent at"), null=True, blank=True)
+
+    objects = DepartmentReturnQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("department return")

@@ -59,17 +59,23 @@ def notifications_create(notifications: list[Notification]) -> list[Notification
     return created
 
 
+def task_queue(task, *args) -> bool:
+    """Queue a task; a broker that is down only delays the work, which stays in the database
+    for the outbox flush to queue again. True if the broker took it."""
+    try:
+        task.delay(*args)
+    except Exception:  # whatever the transport raises: the page must not fail for it
+        logger.warning("Could not queue %s%r; the outbox flush will retry", task.name, args)
+        return False
+    return True
+
+
 def notification_emails_queue(*, ids: Iterable[int]) -> None:
-    """Queue one email task per notification; a broker that is down only delays them."""
+    """Queue one email task per notification, stopping at the first the broker refuses."""
     from ..tasks import send_notification_email
 
     for pk in ids:
-        try:
-            send_notification_email.delay(pk)
-        except Exception:  # the broker is unreachable: the outbox flush sends it later
-            logger.warning(
-                "Could not queue the email of notification %s; it stays in the outbox", pk
-            )
+        if not task_queue(send_notification_email, pk):
             return
 
 

@@ -21,6 +21,7 @@ from registry.uploads import generated_name, validate_upload
 
 from ..models import Campaign, DepartmentReturn
 from .filings import step_apply, step_denied, step_permission_problem, step_problems
+from .notifications import task_queue
 
 SCAN_REQUIRED = _("Choose the scan of the stamped registration form (PDF, JPG or PNG).")
 REASON_REQUIRED = _("Say what the department must change: a reason is required to send it back.")
@@ -75,15 +76,8 @@ def return_hand_in(
         # Reset for a return handed in again after being sent back: this copy is owed too.
         DepartmentReturn.objects.filter(pk=department_return.pk).update(copy_sent_at=None)
         pk = department_return.pk
-        transaction.on_commit(lambda: _queue(send_return_copy, pk))
+        transaction.on_commit(lambda: task_queue(send_return_copy, pk))
     return department_return
-
-
-def _queue(task, pk: int) -> None:
-    try:
-        task.delay(pk)
-    except Exception:  # the broker is unreachable: the outbox flush sends it later
-        pass
 
 
 def return_accept(

@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 
+from ..models import ReturnState
+
 register = template.Library()
 
 _STATE_CLASSES = {
@@ -14,19 +16,31 @@ _STATE_CLASSES = {
     "registered": "text-bg-info",
     "closing": "text-bg-danger",
     "closed": "text-bg-dark",
+    # A department return's states ("returned" is shared, and means the same).
+    "not_started": "text-bg-light border",
+    "in_progress": "text-bg-info",
+    "handed_in": "text-bg-primary",
+    "accepted": "text-bg-success",
 }
 
 
 @register.filter
 def state_class(state: str) -> str:
-    """The Bootstrap badge class for a filing state."""
+    """The Bootstrap badge class for a filing's or a department return's state."""
     return _STATE_CLASSES.get(state, "text-bg-secondary")
+
+
+@register.filter
+def return_state_label(state: str) -> str:
+    """The label of a department return's state, for rows that carry only its value."""
+    return ReturnState(state).label
 
 
 _ACTION_CLASSES = {
     "return_for_revision": "warning",
     "order_closure": "danger",
     "request_closure": "danger",
+    "send_back": "warning",
 }
 
 

@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import factory
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from approvals.models import Filing
+from approvals.models import Campaign, DepartmentReturn, Filing, ReturnState
 from registry.models import Account
 from registry.tests.factories import AccountFactory
 
@@ -71,3 +75,31 @@ def account_form_data(department, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    title = factory.Sequence(lambda n: f"{2026 + n}年清理整治专项行动")
+    document_number = "赣府厅明〔2020〕46号"
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    deadline = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+    office_email = "office@example.edu.cn"
+    is_active = True
+
+
+def return_in(state: str, *, campaign, department, scan: bytes | None = b"%PDF-1.4 x"):
+    """A department return put straight into a state (with a stored scan unless ``scan`` is
+    None), for tests that start part-way through; the site only moves it through the services."""
+    department_return = DepartmentReturn.objects.create(campaign=campaign, department=department)
+    fields = {"state": state}
+    if scan is not None:
+        fields["scan"] = default_storage.save("returns/test.pdf", ContentFile(scan))
+        fields["scan_uploaded_at"] = timezone.now()
+    if state in (ReturnState.HANDED_IN, ReturnState.ACCEPTED, ReturnState.RETURNED):
+        fields["handed_in_at"] = timezone.now()
+    DepartmentReturn.objects.filter(pk=department_return.pk).update(**fields)
+    return DepartmentReturn.objects.select_related("campaign", "department").get(
+        pk=department_return.pk
+    )

@@ -5,11 +5,12 @@ from django.contrib.admin.sites import site
 from django.contrib.auth.models import Permission
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from approvals import services
-from approvals.models import Filing
-from approvals.tests.factories import account_form_data, filing_in
+from approvals.models import DepartmentReturn, Filing, Notification, ReturnState
+from approvals.tests.factories import CampaignFactory, account_form_data, filing_in, return_in
 from registry import services as registry_services
 from registry.models import Account
 from registry.tests.factories import UserFactory
@@ -148,9 +149,118 @@ def test_it_lets_the_admin_fix_a_submitted_accounts_data(client_for, admin_user,
         "registry_staff",
         "registry_department",
         "approvals_campaign",
+        "approvals_departmentreturn",
+        "approvals_notification",
+        "approvals_reminderlog",
+        "approvals_overduedigestlog",
     ],
 )
 def test_it_lists_every_model_with_search(client_for, admin_user, department, name):
     filing_in(Filing.State.DRAFT, department=department)
+    return_in(ReturnState.HANDED_IN, campaign=CampaignFactory(), department=department)
     response = client_for(admin_user).get(reverse(f"admin:{name}_changelist"), {"q": "测试"})
     assert response.status_code == 200
+
+
+# Department returns.
+
+
+def _return_transition_url(department_return, name):
+    return reverse("admin:approvals_departmentreturn_transition", args=[department_return.pk, name])
+
+
+@pytest.fixture
+def return_clerk(db):
+    """Staff who may open and save returns in the admin, but may not accept or send them back."""
+    user = UserFactory(username="return_clerk", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="approvals",
+            codename__in=["view_departmentreturn", "change_departmentreturn"],
+        )
+    )
+    return user
+
+
+def test_it_sends_a_return_back_through_the_service_with_one_log_row(
+    client_for, admin_user, department
+):
+    department_return = return_in(
+        ReturnState.HANDED_IN, campaign=CampaignFactory(), department=department
+    )
+    response = client_for(admin_user).post(
+        _return_transition_url(department_return, "send_back"), {"comment": "缺公章"}
+    )
+    assert response.status_code == 302
+    department_return.refresh_from_db()
+    assert department_return.state == ReturnState.RETURNED
+    log = StateLog.objects.for_(department_return).get()
+    assert (log.by, log.description) == (admin_user, "缺公章")
+
+
+def test_it_refuses_a_return_step_without_the_permission(client_for, return_clerk, department):
+    department_return = return_in(
+        ReturnState.HANDED_IN, campaign=CampaignFactory(), department=department
+    )
+    client = client_for(return_clerk)
+    client.post(_return_transition_url(department_return, "accept"), {"comment": "x"})
+    client.post(
+        reverse("admin:approvals_departmentreturn_change", args=[department_return.pk]),
+        {"_fsm_transition_to": "accept"},
+    )
+    department_return.refresh_from_db()
+    assert department_return.state == ReturnState.HANDED_IN
+    assert not StateLog.objects.for_(department_return).exists()
+
+
+def test_it_checks_the_return_permission_in_the_service_too(rf, return_clerk, department):
+    department_return = return_in(
+        ReturnState.HANDED_IN, campaign=CampaignFactory(), department=department
+    )
+    request = rf.post("/")
+    request.user = return_clerk
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    applied = site._registry[DepartmentReturn]._apply_fsm_transition(
+        obj=department_return, transition_name="accept", request=request, kwargs={}
+    )
+    assert applied is False
+    assert [str(m) for m in request._messages] == [str(services.REVIEWER_ONLY)]
+    assert DepartmentReturn.objects.get(pk=department_return.pk).state == ReturnState.HANDED_IN
+
+
+def test_it_shows_the_returns_state_read_only_with_its_decisions_as_buttons(
+    client_for, admin_user, department
+):
+    department_return = return_in(
+        ReturnState.HANDED_IN, campaign=CampaignFactory(), department=department
+    )
+    client = client_for(admin_user)
+    url = reverse("admin:approvals_departmentreturn_change", args=[department_return.pk])
+    response = client.get(url)
+    assert "state" not in response.context["adminform"].form.fields
+    body = response.content.decode()
+    assert 'value="accept"' in body and 'value="send_back"' in body
+    assert 'value="upload_scan"' not in body
+    delete = reverse("admin:approvals_departmentreturn_delete", args=[department_return.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:approvals_departmentreturn_add")).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["notification", "reminderlog", "overduedigestlog"])
+def test_it_shows_the_logs_and_the_outbox_read_only(client_for, admin_user, name):
+    client = client_for(admin_user)
+    assert client.get(reverse(f"admin:approvals_{name}_add")).status_code == 403
+
+
+def test_it_filters_the_outbox_on_sent_and_unsent(client_for, admin_user, filer):
+    Notification.objects.create(recipient=filer, email_to="a@example.edu.cn", subject="未发送")
+    Notification.objects.create(
+        recipient=filer, email_to="b@example.edu.cn", subject="已发送", email_sent_at=timezone.now()
+    )
+    client = client_for(admin_user)
+    url = reverse("admin:approvals_notification_changelist")
+    unsent = client.get(url, {"sent": "no"}).context["cl"].result_list
+    assert [n.subject for n in unsent] == ["未发送"]
+    sent = client.get(url, {"sent": "yes"}).context["cl"].result_list
+    assert [n.subject for n in sent] == ["已发送"]

@@ -4,10 +4,13 @@ import pytest
 from django.urls import reverse
 
 from approvals import services
-from approvals.models import Campaign, Filing
-from approvals.tests.factories import filing_in
+from approvals.models import Campaign, DepartmentReturn, Filing, Notification, ReturnState
+from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
+from approvals.services import returns
+from approvals.tests.factories import CampaignFactory, filing_in, return_in
 
 URL = reverse("approvals:dashboard")
+READ_URL = reverse("approvals:notifications_read")
 
 
 def test_it_sends_an_anonymous_visitor_to_the_login_page(client, db):
@@ -66,3 +69,99 @@ def test_it_counts_down_to_the_active_campaigns_deadline(client_for, reviewer, d
     body = client_for(reviewer).get(URL).content.decode()
     assert "清理整治专项行动" in body
     assert phrase in body
+
+
+# Notifications.
+
+
+def _notify(user, subject):
+    return Notification.objects.create(recipient=user, subject=subject, body=f"{subject}。正文")
+
+
+def test_it_shows_the_users_unread_notifications(client_for, filer, outsider):
+    _notify(filer, "会计学院教职工群已退回")
+    _notify(outsider, "别人的通知")
+    read = _notify(filer, "早已读过的通知")
+    Notification.objects.filter(pk=read.pk).update(read_at=datetime.datetime.now(datetime.UTC))
+    body = client_for(filer).get(URL).content.decode()
+    assert "会计学院教职工群已退回" in body
+    assert "别人的通知" not in body and "早已读过的通知" not in body
+
+
+def test_it_marks_the_shown_notifications_read(client_for, filer):
+    shown = _notify(filer, "已显示的通知")
+    client = client_for(filer)
+    client.get(URL)
+    arrived_later = _notify(filer, "之后到达的通知")
+    response = client.post(READ_URL, {"notification": [shown.pk]})
+    assert response.status_code == 302
+    assert Notification.objects.get(pk=shown.pk).read_at is not None
+    # One that came after the page was drawn was never seen: it stays unread.
+    assert Notification.objects.get(pk=arrived_later.pk).read_at is None
+    assert "已显示的通知" not in client.get(URL).content.decode()
+
+
+def test_it_marks_nothing_of_someone_elses(client_for, filer, outsider):
+    theirs = _notify(outsider, "别人的通知")
+    client_for(filer).post(READ_URL, {"notification": [theirs.pk]})
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_it_marks_read_only_on_a_post_with_the_token(client_for, filer):
+    shown = _notify(filer, "通知")
+    client = client_for(filer)
+    assert client.get(READ_URL).status_code == 405
+    assert client.post_without_token(READ_URL, {"notification": [shown.pk]}).status_code == 403
+    assert Notification.objects.get(pk=shown.pk).read_at is None
+
+
+# The filer's department return.
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory()
+
+
+def test_it_shows_a_filer_a_not_started_return_without_writing_one(
+    client_for, filer, department, campaign
+):
+    filing_in(Filing.State.DRAFT, department=department)
+    response = client_for(filer).get(URL)
+    [card] = response.context["return_cards"]
+    assert (card.department, card.state, card.return_id) == (
+        department,
+        ReturnState.NOT_STARTED,
+        None,
+    )
+    assert card.missing == [ACCOUNTS_OPEN % {"count": 1}, str(SCAN_MISSING)]
+    body = response.content.decode()
+    assert reverse("approvals:return_open", args=[department.pk]) in body
+    assert not DepartmentReturn.objects.exists()
+
+
+def test_it_links_a_filer_to_the_return_and_says_why_it_was_sent_back(
+    client_for, filer, reviewer, department, campaign
+):
+    department_return = return_in(ReturnState.HANDED_IN, campaign=campaign, department=department)
+    returns.return_send_back(department_return=department_return, by=reviewer, comment="缺公章")
+    response = client_for(filer).get(URL)
+    [card] = response.context["return_cards"]
+    assert (card.state, card.send_back_reason, card.missing) == (ReturnState.RETURNED, "缺公章", [])
+    body = response.content.decode()
+    assert department_return.get_absolute_url() in body
+    assert "缺公章" in body
+
+
+def test_it_shows_the_outsider_only_their_own_departments_return(
+    client_for, outsider, department, other_department, campaign
+):
+    return_in(ReturnState.HANDED_IN, campaign=campaign, department=department)
+    [card] = client_for(outsider).get(URL).context["return_cards"]
+    assert card.department == other_department
+    assert card.state == ReturnState.NOT_STARTED
+
+
+def test_it_shows_no_return_card_to_a_reviewer_or_without_a_campaign(client_for, reviewer, filer):
+    assert client_for(reviewer).get(URL).context["return_cards"] is None
+    assert client_for(filer).get(URL).context["return_cards"] is None

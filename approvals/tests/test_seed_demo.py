@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django_fsm_log.models import StateLog
 
 from approvals.management.commands.seed_demo import next_june_8
-from approvals.models import Campaign, Filing
+from approvals.models import Campaign, DepartmentReturn, Filing
 from registry.models import Account, Department, Staff
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,26 @@ def test_it_can_run_again_without_duplicating_anything():
     output = _seed()
     assert (Account.objects.count(), Staff.objects.count(), StateLog.objects.count()) == counts
     assert "filer_kj" in output
+
+
+def test_it_opens_department_returns_in_several_states_through_the_services():
+    _seed()
+    campaign = Campaign.objects.get(is_active=True)
+    demo_returns = DepartmentReturn.objects.filter(campaign=campaign)
+    states = set(demo_returns.values_list("state", flat=True))
+    assert {"in_progress", "handed_in", "accepted", "returned"} <= states
+    for department_return in demo_returns:
+        assert department_return.scan.read().startswith(b"%PDF-")
+        assert StateLog.objects.for_(department_return).exists()
+    # Handed in means every account of the department was submitted first.
+    handed_in = demo_returns.exclude(state="in_progress").values("department")
+    assert not Filing.objects.filter(
+        account__department__in=handed_in, state__in=Filing.EDITABLE_STATES
+    ).exists()
+    # Seeding again opens nothing new.
+    count = DepartmentReturn.objects.count()
+    _seed()
+    assert DepartmentReturn.objects.count() == count
 
 
 def test_it_runs_an_active_campaign_ending_on_the_next_june_8():

@@ -222,6 +222,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False  # the outbox flush retries what could not be queued
+# Seconds a refused email waits before its first retry; each retry waits up to twice as long
+# (with jitter), at most 30 minutes, so a waiting retry stays well inside the visibility timeout.
+NEWMEDIA_MAIL_RETRY_BACKOFF = env_int("NEWMEDIA_MAIL_RETRY_BACKOFF", 30, minimum=1)
 # The daily reminder sweep's time of day (Asia/Shanghai), editable without a code change.
 NEWMEDIA_REMINDER_TIME = env_str("NEWMEDIA_REMINDER_TIME", "09:00")
 try:

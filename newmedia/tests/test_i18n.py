@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from approvals.models import Filing
-from approvals.tests.factories import filing_in
+from approvals.tests.factories import CampaignFactory, filing_in, return_in
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO, MO = LOCALE / "django.po", LOCALE / "django.mo"
@@ -86,7 +86,7 @@ class _Text(HTMLParser):
 
 
 # Names that are the same in Chinese text: products, file formats.
-ALLOWED = {"QQ", "ID", "PNG", "JPG"}
+ALLOWED = {"QQ", "ID", "PNG", "JPG", "PDF"}
 
 
 def _english_words(html: str) -> set[str]:
@@ -101,6 +101,8 @@ def pages(department):
     draft = filing_in(Filing.State.DRAFT, department=department, name="草稿群")
     submitted = filing_in(Filing.State.SUBMITTED, department=department, name="已提交群")
     closing = filing_in(Filing.State.CLOSING, department=department, name="关停中群")
+    campaign = CampaignFactory(office_email="")  # an address would read as English words
+    handed_in = return_in("handed_in", campaign=campaign, department=department)
     return {
         "filer": [
             reverse("approvals:dashboard"),
@@ -109,8 +111,14 @@ def pages(department):
             reverse("approvals:account_detail", args=[draft.account_id]),
             reverse("approvals:account_edit", args=[draft.account_id]),
             reverse("approvals:account_detail", args=[closing.account_id]),
+            reverse("approvals:return_detail", args=[handed_in.pk]),
         ],
         "reviewer": [
+            reverse("approvals:return_list"),
+            reverse("approvals:return_detail", args=[handed_in.pk]),
+            reverse("approvals:campaign_list"),
+            reverse("approvals:campaign_create"),
+            reverse("approvals:campaign_edit", args=[campaign.pk]),
             reverse("approvals:dashboard"),
             reverse("approvals:account_list"),
             reverse("approvals:review_queue"),

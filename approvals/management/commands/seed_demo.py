@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import services
-from approvals.models import Campaign, Filing
+from approvals.forms import next_june_8
+from approvals.models import Campaign, DepartmentReturn, Filing
+from approvals.services import returns
 from registry.models import Account, Department, Staff
 from registry.roles import FILER_GROUP, REVIEWER_GROUP
 
@@ -111,9 +113,17 @@ PNG = (
 )
 
 
-def next_june_8(today: date) -> date:
-    deadline = date(today.year, 6, 8)
-    return deadline if deadline >= today else date(today.year + 1, 6, 8)
+# A few departments' returns to the active campaign, one in each state a reviewer meets; the
+# others stay not started. Handing in needs every account submitted, so those departments submit
+# their drafts and returned accounts first.
+RETURN_OUTCOMES = {
+    "CS": "in_progress",
+    "JW": "handed_in",
+    "XG": "accepted",
+    "NC": "returned",
+}
+# The smallest file that passes for a PDF, standing in for the stamped form's scan.
+SCAN_PDF = b"%PDF-1.4\n% demo: the registration form with the department's seal\n%%EOF\n"
 
 
 class Command(BaseCommand):
@@ -130,6 +140,8 @@ class Command(BaseCommand):
             else:
                 count = self._accounts(departments, users)
                 self.stdout.write(f"Created {count} demo accounts.")
+            if count := self._returns(departments, users):
+                self.stdout.write(f"Created {count} demo department returns.")
         self._print_logins(departments)
 
     def _departments(self) -> dict[str, Department]:
@@ -309,6 +321,43 @@ class Command(BaseCommand):
                 )
             if outcome == "closed":
                 services.filing_confirm_closed(filing=filing, by=reviewer, comment="确认已关停。")
+
+    def _returns(self, departments, users) -> int:
+        """Department returns in several states, once per campaign, through the services."""
+        campaign = Campaign.objects.filter(is_active=True).first()
+        if campaign is None or DepartmentReturn.objects.filter(campaign=campaign).exists():
+            return 0
+        reviewer = users["reviewer1"]
+        for code, outcome in RETURN_OUTCOMES.items():
+            filer, department = users[code], departments[code]
+            department_return = returns.return_get(campaign=campaign, department=department)
+            returns.return_upload_scan(
+                department_return=department_return,
+                by=filer,
+                scan=SimpleUploadedFile("登记表.pdf", SCAN_PDF, content_type="application/pdf"),
+                comment="登记表已盖章扫描。",
+            )
+            if outcome == "in_progress":
+                continue
+            open_filings = Filing.objects.filter(
+                account__department=department, state__in=Filing.EDITABLE_STATES
+            ).select_related("account__department")
+            for filing in open_filings:
+                services.filing_submit(filing=filing, by=filer, comment="自查完毕，请审核。")
+            returns.return_hand_in(
+                department_return=department_return, by=filer, comment="本单位登记表已报送。"
+            )
+            if outcome == "accepted":
+                returns.return_accept(
+                    department_return=department_return, by=reviewer, comment="材料齐全，已接收。"
+                )
+            elif outcome == "returned":
+                returns.return_send_back(
+                    department_return=department_return,
+                    by=reviewer,
+                    comment="扫描件缺少单位公章，请重新盖章后报送。",
+                )
+        return len(RETURN_OUTCOMES)
 
     def _print_logins(self, departments):
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")

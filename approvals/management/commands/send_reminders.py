@@ -5,6 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from approvals.services.reminders import reminders_sweep
+from approvals.tasks import flush_outbox
 
 
 class Command(BaseCommand):
@@ -36,7 +37,9 @@ class Command(BaseCommand):
         for username in result.digests:
             self.stdout.write(f"  {verb} overdue digest → {username} ({len(result.late)} late)")
         if not dry_run:
-            self.stdout.write(f"Emails queued again from earlier runs: {result.queued}.")
+            # Without a Celery beat (the embedded default) nothing else flushes the outbox.
+            flushed = flush_outbox(older_than_seconds=0)
+            self.stdout.write(f"Unsent emails queued again: {result.queued + flushed}.")
 
 
 def _parse(value: str | None) -> date | None:

@@ -1,0 +1,714 @@
+"""The reminders on a real broker: Celery workers in processes of their own, Redis, PostgreSQL.
+
+Each test starts `celery -A newmedia worker` with the production settings module, the suite's
+PostgreSQL test database and a Redis database of its own, publishes from this process as the web
+process and the beat would, and reads what arrived: the email files the worker wrote (or what a
+small SMTP server received), the reminder log and the broker's own queues. They run only on
+PostgreSQL with Redis answering: a worker in another process cannot see SQLite's in-memory test
+database, so `make test` skips them and CI's PostgreSQL pass runs them (with CI=true a missing
+Redis fails them instead). NEWMEDIA_TEST_REDIS_URL names another Redis server than
+redis://127.0.0.1:6379.
+
+Where a test kills a worker it first makes it wait on a database lock that the test holds, and
+kills it there: a kill at a random moment could fall between the mail server accepting a message
+and the commit that marks it sent, the one window where an email can go out twice (no system
+can make a send and a database write one atomic step; docs/deployment.md says so).
+"""
+
+import email
+import json
+import os
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.header import decode_header, make_header
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import kombu.pools
+import psycopg
+import pytest
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.models import Campaign, DepartmentReturn, Filing, Notification, ReminderLog
+from approvals.tasks import flush_outbox, sweep_reminders
+from approvals.tests.factories import filing_in
+from newmedia.celery import app as celery_app
+from registry.models import Department
+from registry.roles import REVIEWER_GROUP
+from registry.tests.factories import DepartmentFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+BASE_DIR = Path(settings.BASE_DIR)
+REDIS_URL = os.environ.get("NEWMEDIA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+VISIBILITY_TIMEOUT = 10  # seconds; the least the settings accept
+DAY = date(2027, 6, 1)  # a Tuesday, a week before the deadline: the 7-day milestone is due
+DEADLINE = date(2027, 6, 8)
+# The reminder's subject in Chinese, as the worker renders it (LANGUAGE_CODE's default).
+SUBJECT = "{department}：距新媒体登记表报送截止还有 7 天"
+# Redis databases these tests may take, one per run, so that two runs never share queues. A
+# database is taken only if it is empty or was left by an earlier run (the marker says so).
+REDIS_DATABASES = range(15, 7, -1)
+MARKER = "newmedia-tests:celery-worker"
+IN_USE = "newmedia-tests:in-use"
+
+SKIP_SQLITE = (
+    "needs PostgreSQL and Redis: a Celery worker runs in another process and cannot see "
+    "SQLite's in-memory test database. CI runs these tests in its PostgreSQL pass "
+    "(DATABASE_URL=postgres://…)."
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# The broker
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Broker:
+    """A Redis database of this run's own, and what its queues hold."""
+
+    url: str
+    client: redis.Redis
+
+    def clear(self) -> None:
+        """Empty the database of queues left by a previous test, keeping the claim."""
+        self.client.expire(IN_USE, 600)
+        for key in self.client.scan_iter():
+            if key.decode() not in (MARKER, IN_USE):
+                self.client.delete(key)
+
+    def waiting(self) -> int:
+        """Messages queued and not yet taken by a worker."""
+        return sum(
+            self.client.llen(key)
+            for key in self.client.scan_iter("celery*")
+            if self.client.type(key) == b"list"
+        )
+
+    def unacknowledged(self) -> dict[str, float]:
+        """Messages a worker took and has not acknowledged: task id → when it was taken."""
+        taken = dict(self.client.zrange("unacked_index", 0, -1, withscores=True))
+        ids = {}
+        for tag, payload in self.client.hgetall("unacked").items():
+            message, _exchange, _routing_key = json.loads(payload)
+            ids[message["headers"]["id"]] = taken.get(tag, 0.0)
+        return ids
+
+    def idle(self) -> bool:
+        return self.waiting() == 0 and self.client.hlen("unacked") == 0
+
+
+def _claim_redis_database() -> Broker:
+    for number in REDIS_DATABASES:
+        url = f"{REDIS_URL.rstrip('/')}/{number}"
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        if not client.set(IN_USE, os.getpid(), nx=True, ex=600):
+            continue  # another run is using it
+        if client.exists(MARKER) or client.dbsize() == 1:
+            client.set(MARKER, "queues of approvals/tests/test_celery_worker.py; safe to delete")
+            return Broker(url=url, client=client)
+        client.delete(IN_USE)  # someone's data: leave it alone
+    pytest.fail(f"No free Redis database among {list(REDIS_DATABASES)} at {REDIS_URL}")
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[Broker]:
+    """Redis for this module's tests; skips on SQLite, and without Redis outside CI."""
+    if connection.vendor != "postgresql":
+        pytest.skip(SKIP_SQLITE)
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"Redis does not answer at {REDIS_URL} ({exc})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}: CI must run the Celery worker tests")
+        pytest.skip(message)
+    claimed = _claim_redis_database()
+    try:
+        yield claimed
+    finally:
+        claimed.clear()
+        claimed.client.delete(IN_USE)
+
+
+@contextmanager
+def publishing_to(url: str) -> Iterator[None]:
+    """Make this process publish tasks to ``url`` instead of running them in-process.
+
+    Celery read its configuration (eager tasks, no broker: the test settings) when first used;
+    the connection pools it built from it are dropped on the way in and out.
+    """
+    conf = celery_app.conf
+    saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
+
+    def reset_pools():
+        kombu.pools.reset()  # closes every pooled connection and forgets the pools
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    conf.update(broker_url=url, task_always_eager=False)
+    reset_pools()
+    try:
+        yield
+    finally:
+        conf.update(saved)
+        reset_pools()
+
+
+# ------------------------------------------------------------------------------------------------
+# Workers
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def wait_ready(self, timeout: float = 60) -> "Worker":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"worker {self.name} exited with {self.process.returncode}:\n{self.tail()}"
+                )
+            if any(
+                f"{self.name}@" in line and " ready." in line for line in self.output().splitlines()
+            ):
+                return self
+            time.sleep(0.1)
+        pytest.fail(f"worker {self.name} was not ready within {timeout} s:\n{self.tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, acknowledging nothing, as in a power cut."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def ran(self, task: str) -> int:
+        """How many times this worker finished the task (succeeded or retried)."""
+        return sum(
+            f"Task {task}[" in line and (" succeeded in " in line or " retry: " in line)
+            for line in self.output().splitlines()
+        )
+
+    def sent(self) -> int:
+        """How many emails this worker's runs of the sending task sent (the task returned True)."""
+        return sum(
+            "Task approvals.tasks.send_notification_email[" in line and line.endswith(": True")
+            for line in self.output().splitlines()
+        )
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
+
+
+@dataclass
+class Site:
+    """What the workers share: the broker, the database and the mail folder."""
+
+    broker: Broker
+    root: Path
+    database_url: str
+    workers: list[Worker] = field(default_factory=list)
+
+    @property
+    def mail(self) -> Path:
+        return self.root / "mail"
+
+    def environment(self, **overrides: str) -> dict[str, str]:
+        kept = {
+            name: value
+            for name, value in os.environ.items()
+            if name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+        }
+        return {
+            **kept,
+            "PYTHONPATH": str(BASE_DIR),
+            "DJANGO_SETTINGS_MODULE": "newmedia.settings.base",  # production's, not the tests'
+            "SECRET_KEY": "celery-worker-test-not-a-secret",
+            "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": self.broker.url,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.mail),
+            "MEDIA_ROOT": str(self.root / "media"),
+            "NEWMEDIA_MAIL_RETRY_BACKOFF": "1",
+            **overrides,
+        }
+
+    def start_worker(self, name: str, **environment: str) -> Worker:
+        """Start a worker; call ``wait_ready()`` on it before relying on it."""
+        log = self.root / f"worker-{name}.log"
+        celery = Path(sys.executable).parent / "celery"
+        command = [
+            str(celery),
+            "-A",
+            "newmedia",
+            "worker",
+            "-P",
+            "solo",
+            "-n",
+            f"{name}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                env=self.environment(**environment),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        worker = Worker(name=name, process=process, log=log)
+        self.workers.append(worker)
+        return worker
+
+    def logs(self) -> str:
+        return "\n".join(f"--- worker {w.name} ---\n{w.tail()}" for w in self.workers)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"waited {timeout} s for {what}\n{self.logs()}")
+            time.sleep(0.05)
+
+    def wait_until_settled(self, expected_emails: int, timeout: float = 30) -> None:
+        """Until every email owed is sent and the broker holds nothing, twice in a row: a message
+        between the queue and the worker's unacknowledged set is in neither for an instant."""
+
+        def settled():
+            if len(delivered(self.mail)) < expected_emails or not self.broker.idle():
+                return False
+            time.sleep(0.3)
+            return self.broker.idle()
+
+        self.wait_for(settled, f"{expected_emails} emails and an empty broker", timeout)
+
+
+@pytest.fixture
+def site(broker, tmp_path, monkeypatch) -> Iterator[Site]:
+    """Workers against this test's database and broker; this process publishes to the broker."""
+    broker.clear()
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery would prefer it to ours
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    # pytest-django's test database (test_<name>), which the workers must share.
+    name = quote(connection.settings_dict["NAME"])
+    database_url = parts._replace(path=f"/{name}").geturl()
+    running = Site(broker=broker, root=tmp_path, database_url=database_url)
+    try:
+        with publishing_to(broker.url):
+            yield running
+    finally:
+        for worker in running.workers:
+            worker.stop()
+        broker.clear()
+
+
+# ------------------------------------------------------------------------------------------------
+# Mail and data
+# ------------------------------------------------------------------------------------------------
+
+SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file backend writes after each message
+
+
+def delivered(folder: Path) -> list[tuple[str, str]]:
+    """(recipient, subject) of every complete message the file backend wrote."""
+    found = []
+    for path in sorted(folder.glob("*.log")) if folder.exists() else []:
+        *complete, _partial = path.read_bytes().split(SEPARATOR)
+        found += [_summary(raw) for raw in complete]
+    return found
+
+
+def _summary(raw: bytes) -> tuple[str, str]:
+    message = email.message_from_bytes(raw)
+    # Django folds a long encoded subject onto the next line; decoding it whole gives it back.
+    return message["To"], str(make_header(decode_header(message["Subject"])))
+
+
+def _campaign() -> Campaign:
+    return Campaign.objects.create(
+        title="2027年新媒体、微信和QQ工作群清理整治专项行动",
+        starts_on=DAY - timedelta(days=30),
+        deadline=DEADLINE,
+        is_active=True,
+    )
+
+
+def _filer(department, username: str, **fields):
+    user = UserFactory(**{"username": username, "email": f"{username}@example.edu.cn", **fields})
+    department.filers.add(user)
+    return user
+
+
+def _handed_in(campaign, department, state="handed_in"):
+    return DepartmentReturn.objects.create(
+        campaign=campaign,
+        department=department,
+        **{"state": state},  # written straight to the table: the state is what matters here
+        scan="returns/stamped.pdf",
+        handed_in_at=timezone.now(),
+    )
+
+
+def _late_departments(count: int) -> set[tuple[str, str]]:
+    """``count`` departments with one filer each and nothing handed in: (email, subject) owed."""
+    departments = Department.objects.bulk_create(
+        Department(code=f"L{n:03d}", name=f"迟交学院{n:03d}", kind=Department.Kind.COLLEGE)
+        for n in range(count)
+    )
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"late{n:03d}", email=f"late{n:03d}@example.edu.cn")
+        for n in range(count)
+    )
+    Department.filers.through.objects.bulk_create(
+        Department.filers.through(department=d, user=u)
+        for d, u in zip(departments, users, strict=True)
+    )
+    return {
+        (u.email, SUBJECT.format(department=d.name))
+        for d, u in zip(departments, users, strict=True)
+    }
+
+
+@contextmanager
+def holding(*statements: str) -> Iterator[psycopg.Connection]:
+    """Run statements in a transaction of another connection and keep its locks until the end."""
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+    ) as side:
+        side.execute("SET lock_timeout = '20s'")
+        for statement in statements:
+            side.execute(statement)
+        try:
+            yield side
+        finally:
+            side.rollback()
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def _sent() -> int:
+    return Notification.objects.filter(email_sent_at__isnull=False).count()
+
+
+def _wait_out_visibility_timeout(site: Site) -> None:
+    """Until Redis would hand the dead worker's message to the next worker that starts.
+
+    kombu puts unacknowledged messages older than the visibility timeout back in the queue when
+    a worker starts, and about every 100 s after that; waiting it out keeps the test short.
+    """
+    taken = site.broker.unacknowledged()
+    assert len(taken) == 1, f"the killed worker held {len(taken)} messages"
+    ready_at = max(taken.values()) + VISIBILITY_TIMEOUT + 0.5
+    time.sleep(max(0.0, ready_at - time.time()))
+
+
+# ------------------------------------------------------------------------------------------------
+# The tests
+# ------------------------------------------------------------------------------------------------
+
+
+def test_it_sends_each_owed_reminder_once_through_the_broker(site):
+    worker = site.start_worker("one")
+    campaign = _campaign()
+    owed = set()
+    for n in range(3):  # nothing handed in, no accounts
+        department = DepartmentFactory(name=f"会计学院{n}")
+        filer = _filer(department, f"kj{n}")
+        owed.add((filer.email, SUBJECT.format(department=department.name)))
+    open_accounts = DepartmentFactory(name="财税金融学院")  # handed in, but an account is a draft
+    _handed_in(campaign, open_accounts)
+    filing_in(Filing.State.DRAFT, department=open_accounts)
+    filer = _filer(open_accounts, "cs")
+    owed.add((filer.email, SUBJECT.format(department=open_accounts.name)))
+    _filer(open_accounts, "cs_left", is_active=False)  # inactive: not reminded
+    in_progress = DepartmentFactory(name="信息工程学院")
+    DepartmentReturn.objects.create(campaign=campaign, department=in_progress)
+    no_address = _filer(in_progress, "xx", email="")  # told on the dashboard only
+    done = []
+    for n, state in enumerate(["handed_in", "handed_in", "accepted"]):
+        department = DepartmentFactory(name=f"已交部门{n}")
+        _handed_in(campaign, department, state)
+        filing_in(Filing.State.REGISTERED, department=department)
+        done.append(_filer(department, f"done{n}"))
+
+    worker.wait_ready()
+    sweep_reminders.delay(DAY.isoformat())
+    site.wait_until_settled(len(owed))
+
+    assert Counter(delivered(site.mail)) == Counter(owed)  # each exactly once, nothing else
+    reminded = set(ReminderLog.objects.values_list("recipient__username", flat=True))
+    assert reminded == {"kj0", "kj1", "kj2", "cs", "xx"}
+    assert ReminderLog.objects.filter(milestone=7, campaign=campaign).count() == 5
+    assert Notification.objects.get(recipient=no_address).email_to == ""
+    assert not Notification.objects.filter(recipient__in=done).exists()
+    assert not Notification.objects.exclude(email_to="").filter(email_sent_at=None).exists()
+    assert worker.ran("approvals.tasks.sweep_reminders") == 1
+    assert worker.ran("approvals.tasks.send_notification_email") == len(owed)
+
+
+def test_a_sweep_killed_inside_its_transaction_runs_again_and_sends_everything_once(site):
+    first = site.start_worker("first")
+    _campaign()
+    owed = _late_departments(20)
+    first.wait_ready()
+    # The sweep writes its notifications, then waits to write the reminder log.
+    with holding("LOCK TABLE approvals_reminderlog IN SHARE MODE"):
+        sweep_reminders.delay(DAY.isoformat())
+        site.wait_for(_waiting_on_a_lock, "the sweep to wait for the reminder log")
+        first.kill()
+    assert not Notification.objects.exists()  # rolled back with the dead worker's transaction
+    assert delivered(site.mail) == []
+
+    _wait_out_visibility_timeout(site)
+    second = site.start_worker("second").wait_ready()  # Redis hands it the sweep again
+    site.wait_until_settled(len(owed))
+
+    assert Counter(delivered(site.mail)) == Counter(owed)
+    assert ReminderLog.objects.count() == len(owed)
+    assert second.ran("approvals.tasks.sweep_reminders") == 1
+
+
+def test_a_worker_killed_while_sending_leaves_the_rerun_exactly_what_was_owed(site):
+    first = site.start_worker("first")
+    _campaign()
+    owed = _late_departments(50)
+    first.wait_ready()
+    sweep_reminders.delay(DAY.isoformat())
+    site.wait_for(lambda: delivered(site.mail), "the first email")
+    # Lock every email not sent yet: the one being sent commits first (the lock waits for it),
+    # and the worker then waits on the next.
+    with holding(
+        "SELECT id FROM approvals_notification WHERE email_sent_at IS NULL FOR UPDATE"
+    ) as side:
+        site.wait_for(_waiting_on_a_lock, "the worker to wait for the next email")
+        first.kill()
+        unsent = side.execute(
+            "SELECT count(*) FROM approvals_notification WHERE email_sent_at IS NULL"
+        ).fetchone()[0]
+    sent_before = _sent()
+    assert len(delivered(site.mail)) == sent_before  # no email is between sending and its mark
+    assert 0 < sent_before < len(owed) and sent_before + unsent == len(owed)
+    assert ReminderLog.objects.count() == len(owed)
+
+    # Redis restarts too and loses its queues (the machine's Redis keeps nothing on disk): only
+    # the database knows what is owed now.
+    site.broker.clear()
+    second = site.start_worker("second").wait_ready()
+    sweep_reminders.delay(DAY.isoformat())  # the rerun: tomorrow's sweep, or one by hand
+    site.wait_until_settled(len(owed))
+
+    assert Counter(delivered(site.mail)) == Counter(owed)  # none missing, none twice
+    assert _sent() == len(owed) == ReminderLog.objects.count()
+    assert second.ran("approvals.tasks.send_notification_email") == unsent
+
+
+def test_two_workers_sweeping_at_once_send_each_reminder_once(site):
+    workers = [site.start_worker("left"), site.start_worker("right")]
+    _campaign()
+    owed = _late_departments(30)
+    for worker in workers:
+        worker.wait_ready()
+    sweep_reminders.delay(DAY.isoformat())
+    sweep_reminders.delay(DAY.isoformat())
+    site.wait_until_settled(len(owed))
+
+    assert [w.ran("approvals.tasks.sweep_reminders") for w in workers] == [1, 1]
+    assert Counter(delivered(site.mail)) == Counter(owed)
+    assert ReminderLog.objects.count() == len(owed)
+    # The second sweep queued again whatever the first had not sent yet, and those tasks ran on
+    # both workers at once: each email still went out from exactly one run.
+    assert sum(w.sent() for w in workers) == len(owed)
+    assert sum(w.ran("approvals.tasks.send_notification_email") for w in workers) >= len(owed)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+def test_a_submission_while_redis_is_down_is_saved_and_its_email_sent_once_redis_is_back(
+    site, client_for, filer, department
+):
+    worker = site.start_worker("one")
+    reviewer = UserFactory(username="reviewer", email="reviewer@example.edu.cn")
+    reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
+    filing = filing_in(Filing.State.DRAFT, department=department, name="会计学院教职工工作群")
+    url = reverse("approvals:account_transition", args=[filing.account_id, "submit"])
+
+    with publishing_to(f"redis://127.0.0.1:{_closed_port()}/0"):
+        started = time.monotonic()
+        response = client_for(filer).post(url, {"submit-comment": "请审核"})
+        took = time.monotonic() - started
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert client_for(filer).get(response["Location"]).status_code == 200
+    assert took < 10  # the broker's connect timeout, not a hung page
+    assert Filing.objects.get(pk=filing.pk).state == Filing.State.SUBMITTED
+    notice = Notification.objects.get(recipient=reviewer)
+    assert notice.email_sent_at is None
+
+    # Redis is back. The flush leaves notifications younger than two minutes to the task their
+    # own commit queued; this one's was lost, and the beat's next flush finds it.
+    Notification.objects.filter(pk=notice.pk).update(
+        created_at=timezone.now() - timedelta(minutes=3)
+    )
+    worker.wait_ready()
+    flush_outbox.delay()
+    site.wait_until_settled(1)
+    flush_outbox.delay()  # and the next flush, ten minutes later, finds nothing owed
+    site.wait_for(lambda: worker.ran("approvals.tasks.flush_outbox") == 2, "the second flush")
+    site.wait_until_settled(1)
+
+    assert [to for to, _subject in delivered(site.mail)] == ["reviewer@example.edu.cn"]
+    assert "会计学院教职工工作群" in delivered(site.mail)[0][1]
+    assert Notification.objects.get(pk=notice.pk).email_sent_at is not None
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for Django's backend: refuses MAIL FROM with a 451 until told to accept."""
+
+    def reply(self, line: bytes) -> None:
+        self.wfile.write(line + b"\r\n")
+
+    def handle(self):
+        server = self.server
+        self.reply(b"220 mail.example.edu.cn ESMTP")
+        data, lines = False, []
+        for raw in self.rfile:
+            line = raw.rstrip(b"\r\n")
+            if data:
+                if line == b".":
+                    server.messages.append(b"\r\n".join(lines))
+                    data, lines = False, []
+                    self.reply(b"250 2.0.0 queued")
+                else:
+                    lines.append(line[1:] if line.startswith(b"..") else line)
+                continue
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.reply(b"250 mail.example.edu.cn")
+            elif verb == b"MAIL":
+                server.attempts += 1
+                self.reply(b"250 2.1.0 ok" if server.accepting else b"451 4.3.0 try again later")
+            elif verb == b"DATA":
+                data = True
+                self.reply(b"354 go ahead")
+            elif verb == b"QUIT":
+                self.reply(b"221 bye")
+                return
+            else:  # RCPT, RSET, NOOP
+                self.reply(b"250 ok")
+
+
+class _SMTPServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _SMTPHandler)
+        self.accepting = False
+        self.attempts = 0
+        self.messages: list[bytes] = []
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[_SMTPServer]:
+    server = _SMTPServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_refusing_mail_server_gets_the_reminder_retried_with_back_off_and_sent_once(
+    site, smtp_server
+):
+    worker = site.start_worker(
+        "one",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_server.server_address[1]),
+    )
+    _campaign()
+    department = DepartmentFactory(name="会计学院")
+    filer = _filer(department, "kj")
+    worker.wait_ready()
+    sweep_reminders.delay(DAY.isoformat())
+
+    def refused_twice():
+        notice = Notification.objects.filter(recipient=filer).first()
+        return notice is not None and notice.email_attempts >= 2
+
+    site.wait_for(refused_twice, "a refusal and a retry")
+    notice = Notification.objects.get(recipient=filer)
+    assert notice.email_sent_at is None  # not marked sent
+    assert "451" in notice.email_error and "try again later" in notice.email_error
+    assert smtp_server.messages == [] and smtp_server.attempts >= 2
+    # Celery schedules each retry after a growing countdown (NEWMEDIA_MAIL_RETRY_BACKOFF=1 here).
+    assert "Task approvals.tasks.send_notification_email[" in worker.output()
+    assert " retry: Retry in " in worker.output()
+
+    smtp_server.accepting = True
+    site.wait_for(
+        lambda: Notification.objects.filter(pk=notice.pk, email_sent_at__isnull=False).exists(),
+        "the retry that gets through",
+    )
+    site.wait_for(site.broker.idle, "an empty broker")
+    assert [_summary(raw) for raw in smtp_server.messages] == [
+        (filer.email, SUBJECT.format(department="会计学院"))
+    ]

@@ -1,0 +1,138 @@
+"""Transition notifications: written with the change, emailed after the commit, never twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from approvals import services
+from approvals.models import Filing, Notification
+from approvals.services.notifications import (
+    notification_email_send,
+    notifications_mark_read,
+    notifications_unread,
+    outbox_flush,
+)
+from approvals.tasks import send_notification_email
+from approvals.tests.factories import filing_in
+
+
+@pytest.fixture
+def people(filer, reviewer, second_reviewer):
+    for user in (filer, reviewer, second_reviewer):
+        user.email = f"{user.username}@example.edu.cn"
+        user.save()
+    return filer, reviewer, second_reviewer
+
+
+def _recipients():
+    return sorted(m.to[0] for m in mail.outbox)
+
+
+def test_it_tells_the_reviewers_of_a_submission_after_the_commit(
+    people, department, django_capture_on_commit_callbacks
+):
+    filer, reviewer, second = people
+    filing = filing_in(Filing.State.DRAFT, department=department, name="会计学院工作群")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.filing_submit(filing=filing, by=filer, comment="请审核")
+    assert mail.outbox == []  # nothing leaves before the transaction commits
+    assert Notification.objects.filter(recipient__in=[reviewer, second]).count() == 2
+    for callback in callbacks:
+        callback()
+    assert _recipients() == ["reviewer2@example.edu.cn", "reviewer@example.edu.cn"]
+    assert "会计学院工作群" in mail.outbox[0].subject
+    assert "请审核" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("state", "name", "arguments"),
+    [
+        ("submitted", "return_for_revision", {"comment": "补充职务"}),
+        ("submitted", "register", {}),
+        ("submitted", "order_closure", {"kind": "dissolve", "reason": "僵尸群"}),
+    ],
+)
+def test_it_tells_the_departments_filers_of_a_decision(
+    people, department, django_capture_on_commit_callbacks, state, name, arguments
+):
+    filer, reviewer, _second = people
+    filing = filing_in(state, department=department)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.SERVICES[name](filing=filing, by=reviewer, **arguments)
+    assert _recipients() == ["filer@example.edu.cn"]
+    [notice] = notifications_unread(user=filer)
+    assert notice.link.endswith(filing.account.get_absolute_url())
+
+
+def test_it_tells_nobody_of_a_confirmation(people, department, django_capture_on_commit_callbacks):
+    _filer, reviewer, _second = people
+    filing = filing_in(Filing.State.CLOSING, department=department)
+    Filing.objects.filter(pk=filing.pk).update(closure_reported_at=timezone.now())
+    filing.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.filing_confirm_closed(filing=filing, by=reviewer)
+    assert not Notification.objects.exists()
+
+
+def test_it_tells_nobody_of_a_change_that_was_rolled_back(
+    people, department, django_capture_on_commit_callbacks
+):
+    filer, _reviewer, _second = people
+    filing = filing_in(Filing.State.DRAFT, department=department)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.filing_submit(filing=filing, by=filer)
+            raise RuntimeError("the surrounding work failed")
+    assert callbacks == []
+    assert not Notification.objects.exists()
+    assert mail.outbox == []
+
+
+def test_it_sends_each_email_once_however_often_the_task_runs(people, department):
+    filer, reviewer, _second = people
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    services.filing_register(filing=filing, by=reviewer)
+    notice = Notification.objects.get(recipient=filer)
+    assert notification_email_send(notification_id=notice.pk) is True
+    assert notification_email_send(notification_id=notice.pk) is False
+    send_notification_email.delay(notice.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_a_broker_that_is_down_does_not_fail_the_submission(
+    client_for, people, department, monkeypatch, django_capture_on_commit_callbacks
+):
+    filer, _reviewer, _second = people
+    filing = filing_in(Filing.State.DRAFT, department=department)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(send_notification_email, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(filer).post(
+            reverse("approvals:account_transition", args=[filing.account_id, "submit"]), {}
+        )
+    assert response.status_code == 302
+    assert Filing.objects.get(pk=filing.pk).state == Filing.State.SUBMITTED
+    assert mail.outbox == []
+    assert Notification.objects.filter(email_sent_at__isnull=True).count() == 2
+
+    monkeypatch.undo()  # the broker is back: the outbox flush sends what was left
+    assert outbox_flush(older_than=timedelta(0)) == 2
+    assert _recipients() == ["reviewer2@example.edu.cn", "reviewer@example.edu.cn"]
+    assert outbox_flush(older_than=timedelta(0)) == 0
+
+
+def test_it_marks_notifications_read(people, department):
+    filer, reviewer, _second = people
+    for _n in range(2):
+        services.filing_register(filing=filing_in("submitted", department=department), by=reviewer)
+    assert len(notifications_unread(user=filer)) == 2
+    assert notifications_mark_read(user=filer) == 2
+    assert notifications_unread(user=filer) == []

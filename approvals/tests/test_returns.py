@@ -1,0 +1,203 @@
+"""The department return's state machine and its services: upload, hand in, accept, send back."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_fsm_log.models import StateLog
+
+from approvals.models import Campaign, DepartmentReturn, Filing
+from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
+from approvals.services import returns
+from approvals.tests.factories import filing_in
+
+PDF = b"%PDF-1.4\n% stamped form\n"
+S = DepartmentReturn.State
+
+
+@pytest.fixture
+def campaign(db):
+    return Campaign.objects.create(
+        title="2027年专项行动",
+        starts_on=date(2027, 5, 1),
+        deadline=date(2027, 6, 8),
+        office_email="office@example.edu.cn",
+        is_active=True,
+    )
+
+
+@pytest.fixture
+def department_return(campaign, department):
+    return returns.return_get(campaign=campaign, department=department)
+
+
+def _scan(content=PDF, name="form.pdf"):
+    return SimpleUploadedFile(name, content)
+
+
+def _uploaded(department_return, filer):
+    return returns.return_upload_scan(department_return=department_return, by=filer, scan=_scan())
+
+
+@pytest.mark.parametrize(
+    ("content", "extension"),
+    [
+        (PDF, ".pdf"),
+        (b"\x89PNG\r\n\x1a\n" + b"0" * 8, ".png"),
+        (b"\xff\xd8\xff\xe0" + b"0" * 8, ".jpg"),
+    ],
+)
+def test_it_takes_a_pdf_png_or_jpg_scan(department_return, filer, content, extension):
+    returns.return_upload_scan(
+        department_return=department_return, by=filer, scan=_scan(content, "扫描件.bin")
+    )
+    department_return.refresh_from_db()
+    assert department_return.state == S.IN_PROGRESS
+    assert department_return.scan.name.startswith("returns/")
+    assert department_return.scan.name.endswith(extension)
+
+
+@pytest.mark.parametrize(
+    "content", [b"PK\x03\x04 a word document", b"<script>alert(1)</script>", b""]
+)
+def test_it_refuses_a_file_that_is_not_a_scan_and_stores_nothing(
+    settings, department_return, filer, content
+):
+    with pytest.raises(ValidationError) as refused:
+        returns.return_upload_scan(
+            department_return=department_return, by=filer, scan=_scan(content, "form.pdf")
+        )
+    assert "scan" in refused.value.message_dict
+    department_return.refresh_from_db()
+    assert (department_return.state, department_return.scan.name) == (S.NOT_STARTED, "")
+    assert not (settings.MEDIA_ROOT / "returns").exists()
+
+
+def test_it_refuses_a_scan_over_the_limit(settings, department_return, filer):
+    settings.NEWMEDIA_SCAN_MAX_BYTES = 10
+    with pytest.raises(ValidationError) as refused:
+        _uploaded(department_return, filer)
+    assert "scan" in refused.value.message_dict
+    assert not (settings.MEDIA_ROOT / "returns").exists()
+
+
+def test_it_lets_only_the_departments_filers_upload(department_return, outsider, reviewer):
+    for user in (outsider, reviewer):
+        with pytest.raises(PermissionDenied):
+            _uploaded(department_return, user)
+    assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.NOT_STARTED
+
+
+def test_it_refuses_to_hand_in_with_open_accounts_or_without_a_scan(
+    department_return, filer, department
+):
+    filing_in(Filing.State.DRAFT, department=department)
+    filing_in(Filing.State.RETURNED, department=department)
+    filing_in(Filing.State.REGISTERED, department=department)
+    DepartmentReturn.objects.filter(pk=department_return.pk).update(state=S.IN_PROGRESS)
+    department_return.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        returns.return_hand_in(department_return=department_return, by=filer)
+    assert refused.value.messages == [ACCOUNTS_OPEN % {"count": 2}, str(SCAN_MISSING)]
+    assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.IN_PROGRESS
+
+
+def test_it_hands_in_and_emails_the_office_the_accounts(
+    department_return, filer, department, django_capture_on_commit_callbacks
+):
+    filing_in(
+        Filing.State.REGISTERED,
+        department=department,
+        name="会计学院教职工群",
+        owner_phone="13912345678",
+    )
+    _uploaded(department_return, filer)
+    with django_capture_on_commit_callbacks(execute=True):
+        returns.return_hand_in(department_return=department_return, by=filer, comment="已盖章")
+    department_return.refresh_from_db()
+    assert (department_return.state, department_return.handed_in_by) == (S.HANDED_IN, filer)
+    assert department_return.copy_sent_at is not None
+    [message] = [m for m in mail.outbox if m.to == ["office@example.edu.cn"]]
+    name, content, mimetype = message.attachments[0]
+    assert name.endswith(".xlsx") and mimetype.endswith("spreadsheetml.sheet")
+    rows = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    assert any("会计学院教职工群" in row for row in rows)
+    assert any("13912345678" in row for row in rows)  # the office gets the whole numbers
+    assert [log.transition for log in StateLog.objects.for_(department_return).order_by("pk")] == [
+        "upload_scan",
+        "hand_in",
+    ]
+
+
+def test_it_sends_the_electronic_copy_once(department_return, filer):
+    _uploaded(department_return, filer)
+    returns.return_hand_in(department_return=department_return, by=filer)
+    assert returns.return_copy_send(return_id=department_return.pk) is True
+    assert returns.return_copy_send(return_id=department_return.pk) is False
+    assert len([m for m in mail.outbox if m.to == ["office@example.edu.cn"]]) == 1
+    assert returns.return_copies_owed() == []
+
+
+def test_a_reviewer_accepts_or_sends_back_with_a_reason(
+    campaign, department_return, filer, reviewer, other_department
+):
+    _uploaded(department_return, filer)
+    returns.return_hand_in(department_return=department_return, by=filer)
+    with pytest.raises(ValidationError):
+        returns.return_send_back(department_return=department_return, by=reviewer, comment=" ")
+    returns.return_send_back(department_return=department_return, by=reviewer, comment="缺公章")
+    assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.RETURNED
+    # Sent back, the department hands in again (a new copy is owed) and is accepted.
+    returns.return_hand_in(department_return=department_return, by=filer)
+    assert returns.return_copies_owed() == [department_return.pk]
+    returns.return_accept(department_return=department_return, by=reviewer)
+    assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.ACCEPTED
+
+
+def test_a_filer_cannot_accept_their_own_return(department_return, filer):
+    _uploaded(department_return, filer)
+    returns.return_hand_in(department_return=department_return, by=filer)
+    with pytest.raises(PermissionDenied):
+        returns.return_accept(department_return=department_return, by=filer)
+
+
+def test_it_keeps_one_return_per_department_and_campaign(campaign, department):
+    first = returns.return_get(campaign=campaign, department=department)
+    assert returns.return_get(campaign=campaign, department=department) == first
+    assert DepartmentReturn.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"starts_on": date(2027, 6, 9)}, "截止日期不能早于开始日期"),
+        ({"reminder_days": [7, -1]}, "整数"),
+        ({"reminder_days": ["a"]}, "整数"),
+        ({"reminder_days": []}, "整数"),
+    ],
+)
+def test_it_explains_a_wrong_campaign(campaign, fields, message):
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    with pytest.raises(ValidationError) as refused:
+        campaign.full_clean()
+    assert any(message in text for text in refused.value.messages)
+
+
+def test_it_refuses_a_second_active_campaign(campaign):
+    second = Campaign(
+        title="另一个", starts_on=date(2027, 5, 1), deadline=date(2027, 6, 8), is_active=True
+    )
+    with pytest.raises(ValidationError) as refused:
+        second.full_clean()
+    assert "已有进行中的专项行动" in refused.value.messages[0]
+
+
+def test_it_orders_and_dedupes_the_reminder_days(campaign):
+    campaign.reminder_days = [1, 7, 3, 7, 0]
+    campaign.full_clean()
+    assert campaign.reminder_days == [7, 3, 1, 0]
