@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SECRET := var/secret_key
 
-.PHONY: run test install lint bench bench-sweep
+.PHONY: run test install lint bench bench-sweep bench-findings bench-import
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,12 @@ bench: install
 # Times the daily reminder sweep over 1,000 departments and 100,000 accounts (docs/performance.md).
 bench-sweep: install
 	$(BIN)/python bench/bench_sweep.py
+
+# Imports and exports the registration form, 10,000 rows, against openpyxl lower bounds
+# (docs/performance.md); BENCH_DATABASE_URL=postgres://… measures on PostgreSQL.
+bench-import: install
+	$(BIN)/python bench/bench_import.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))
+
+# Times the clean-up checks over 100,000 accounts and 2,000,000 roster members (docs/performance.md).
+bench-findings: install
+	$(BIN)/python bench/bench_findings.py

@@ -8,15 +8,24 @@ runs outside a transaction and saves twice; every transition here has a form, an
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm.admin import FSMAdminMixin
 from import_export.admin import ImportExportModelAdmin
 
+from cleanup import services as cleanup_services
+from cleanup.admin import findings_html
 from registry import services as registry_services
-from registry.admin import AuditedImportMixin, NoDeleteAdmin, PersonalDataAdminMixin
+from registry.admin import (
+    AuditedImportMixin,
+    NoDeleteAdmin,
+    PersonalDataAdminMixin,
+    SheetImportAdminMixin,
+)
 from registry.forms import AccountForm
+from registry.layouts import FORM
 from registry.models import Account
 from registry.resources import AccountResource
 
@@ -31,6 +40,7 @@ from .models import (
     ReminderLog,
 )
 from .services import returns
+from .services.imports import FiledFormAccountResource
 
 # Reporting a closure needs an uploaded screenshot, which the admin's transition form cannot carry.
 ADMIN_TRANSITIONS = frozenset(services.TRANSITIONS) - {"report_closed"}
@@ -65,14 +75,6 @@ def _entries_html(entries):
     )
 
 
-class FiledAccountResource(AccountResource):
-    """Imported accounts open their filing as a draft, like accounts added on the site."""
-
-    def after_import(self, dataset, result, **kwargs):
-        super().after_import(dataset, result, **kwargs)
-        services.filings_open_missing()
-
-
 class AccountAdminForm(forms.ModelForm):
     # The version the administrator opened; a save over someone else's change is refused.
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -97,10 +99,18 @@ class AccountAdminForm(forms.ModelForm):
 
 @admin.register(Account)
 class AccountAdmin(
-    PersonalDataAdminMixin, AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin
+    SheetImportAdminMixin,
+    PersonalDataAdminMixin,
+    AuditedImportMixin,
+    NoDeleteAdmin,
+    ImportExportModelAdmin,
 ):
     form = AccountAdminForm
-    resource_classes = [FiledAccountResource]
+    # Exports every column with the id; imports the registration form as the site does, new
+    # accounts opening their filing as drafts (services.imports).
+    resource_classes = [AccountResource]
+    sheet_layout = FORM
+    import_resource_class = FiledFormAccountResource
     list_display = [
         "name",
         "department",
@@ -121,7 +131,11 @@ class AccountAdmin(
     list_per_page = 50
     search_fields = ["name", "number", "owner_name"]
     autocomplete_fields = ["department", "owner", "security_contact", "merge_into"]
-    readonly_fields = ["state", "history", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["state", "findings", "history", "created_by", "created_at", "updated_at"]
+
+    @admin.display(description=_("Clean-up checks"))
+    def findings(self, obj):
+        return findings_html(obj.pk)
 
     @admin.display(description=_("state"), ordering="filing__state")
     def state(self, obj):
@@ -133,9 +147,12 @@ class AccountAdmin(
 
     def save_model(self, request, obj, form, change):
         if change:
-            registry_services.account_update(
-                account=obj, version=form.cleaned_data["expected_version"]
-            )
+            with transaction.atomic():
+                registry_services.account_update(
+                    account=obj, version=form.cleaned_data["expected_version"]
+                )
+                departments = {obj.department_id, form.initial.get("department")}
+                cleanup_services.findings_refresh(department_ids=departments)
         else:
             services.filing_create(account=obj, by=request.user)
 
@@ -165,6 +182,7 @@ class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
         "closure_merge_into",
         "evidence",
         "closure_reported_at",
+        "findings",
         "history",
     ]
     fields = readonly_fields
@@ -172,6 +190,11 @@ class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
     @admin.display(description=_("department"), ordering="account__department")
     def department(self, obj):
         return obj.account.department
+
+    @admin.display(description=_("Clean-up checks"))
+    def findings(self, obj):
+        # The blocking ones are why approval or registration is refused.
+        return findings_html(obj.account_id)
 
     @admin.display(description=Filing._meta.get_field("closure_evidence").verbose_name)
     def evidence(self, obj):

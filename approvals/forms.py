@@ -4,11 +4,15 @@ import re
 from datetime import date
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cleanup import selectors as cleanup_selectors
+from registry import roles, sheets
 from registry.forms import DateInput
-from registry.models import Account
+from registry.models import Account, Department, PendingImport
 
 from .models import (
     CLOSURE_KINDS,
@@ -74,6 +78,12 @@ class ClosureForm(TransitionForm):
                 self.fields["kind"].initial = account.disposition
                 self.fields["reason"].initial = account.disposition_reason
                 self.fields["merge_into"].initial = account.merge_into_id
+            # The filer proposed keeping it: the clean-up checks' suggestion, if any, prefills
+            # the order instead (it still closes nothing until the reviewer confirms it).
+            elif suggestion := cleanup_selectors.suggested_disposition(account_id=account.pk):
+                self.fields["kind"].initial = suggestion.kind
+                self.fields["reason"].initial = suggestion.reason[:500]
+                self.fields["merge_into"].initial = suggestion.merge_into_id
         self.fields["merge_into"].queryset = survivors
 
 
@@ -241,3 +251,64 @@ class NotificationsReadForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["notification"].queryset = Notification.objects.filter(recipient=user)
+
+
+# The registration form in and out (approvals/registration_views.py).
+
+
+class SheetUploadForm(forms.Form):
+    """A spreadsheet to import: the registration form, or for reviewers the staff roster, and
+    the department of rows that name none."""
+
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=PendingImport.Kind.choices)
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
+        help_text=_("For rows whose department column is empty or missing."),
+    )
+    file = forms.FileField(
+        label=_("Spreadsheet"),
+        help_text=_("xlsx, xls or CSV (UTF-8 or GBK), with the form's column headers."),
+    )
+
+    def __init__(self, *args, user, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [c for c in PendingImport.Kind.choices if c[0] in kinds]
+        departments = Department.objects.for_user(user)
+        if not roles.sees_all(user):
+            departments = departments.filter(pk__in=roles.filer_department_ids(user))
+        self.fields["department"].queryset = departments
+        if len(kinds) == 1:
+            self.fields["kind"].initial = kinds[0]
+            self.fields["kind"].widget = forms.HiddenInput()
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.NEWMEDIA_IMPORT_MAX_BYTES
+        if upload.size > limit:  # refused before it is read into memory
+            raise forms.ValidationError(
+                sheets.TOO_LARGE,
+                code="too_large",
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        return upload
+
+
+class RegisterExportForm(forms.Form):
+    """The school-wide register: which accounts, which format, and whole numbers only with the
+    permission and a reason (``registry.personal_data``)."""
+
+    file_format = forms.ChoiceField(
+        label=_("Format"), choices=[("xlsx", "Excel (xlsx)"), ("csv", "CSV (UTF-8)")]
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All states")), *Filing.State.choices], required=False
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.all(), required=False
+    )
+    unmask_phones = forms.BooleanField(label=_("Unmask phone numbers"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for the unmasked export"), required=False, max_length=200, strip=True
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import registration_views, views
 
 app_name = "approvals"
 
@@ -27,6 +27,20 @@ urlpatterns = [
         views.return_transition,
         name="return_transition",
     ),
+    # The registration form (登记表): import, download, print, the school-wide register.
+    path("form/", registration_views.form_home, name="form_home"),
+    path("form/import/", registration_views.import_upload, name="import_upload"),
+    path(
+        "form/import/<uuid:token>/confirm/",
+        registration_views.import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "form/import/<uuid:token>/cancel/", registration_views.import_cancel, name="import_cancel"
+    ),
+    path("form/<int:department_pk>/xlsx/", registration_views.form_download, name="form_download"),
+    path("form/<int:department_pk>/print/", registration_views.form_print, name="form_print"),
+    path("form/register/", registration_views.register_export, name="register_export"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cleanup import selectors as cleanup_selectors
 from registry import personal_data, roles
 from registry.forms import AccountForm
 from registry.models import Department
@@ -36,6 +37,7 @@ def dashboard(request):
         "notifications": notifications.notifications_unread(user=user),
         "reviewer_todo": selectors.reviewer_todo(user=user) if roles.sees_all(user) else None,
         "filer_todo": selectors.filer_todo(user=user) if is_filer else None,
+        "filer_findings": cleanup_selectors.filer_findings(user=user) if is_filer else None,
         "return_cards": (
             selectors.filer_return_cards(user=user, campaign=campaign)
             if campaign and is_filer
@@ -74,6 +76,7 @@ def _render_detail(request, account, *, bound=None, status=200):
         "filing": account.filing,
         "actions": selectors.filing_actions(filing=account.filing, user=request.user, bound=bound),
         "history": selectors.filing_history(filing=account.filing),
+        "findings": cleanup_selectors.account_findings(account_id=account.pk),
     }
     return render(request, "approvals/account_detail.html", context, status=status)
 
@@ -116,7 +119,22 @@ def account_edit(request, pk):
             services.NOT_EDITABLE % {"state": account.filing.get_state_display()},
         )
         return redirect(account)
-    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    # The clean-up checks' suggestion prefills a "keep" proposal, visibly; saving is the filer's.
+    suggestion = (
+        cleanup_selectors.suggested_disposition(account_id=account.pk)
+        if request.method == "GET" and account.disposition == account.Disposition.KEEP
+        else None
+    )
+    initial = (
+        {
+            "disposition": suggestion.kind,
+            "merge_into": suggestion.merge_into_id,
+            "disposition_reason": suggestion.reason[:200],
+        }
+        if suggestion
+        else None
+    )
+    form = AccountForm(request.POST or None, instance=account, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_edit(
@@ -130,7 +148,11 @@ def account_edit(request, pk):
             messages.success(request, _("Your changes were saved."))
             return redirect(account)
     personal_data.personal_data_viewed(user=request.user, objects=[account], detail=request.path)
-    return render(request, "approvals/account_form.html", {"form": form, "account": account})
+    return render(
+        request,
+        "approvals/account_form.html",
+        {"form": form, "account": account, "suggestion": suggestion},
+    )
 
 
 @login_required

@@ -18,5 +18,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("audit/", include("audit.urls")),
+    path("", include("cleanup.urls")),
     path("", include("approvals.urls")),
 ]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.results import RowResult
@@ -8,8 +9,15 @@ from audit.services import audit_record
 
 from . import personal_data, roles
 from .forms import PersonalDataExportForm
+from .layouts import STAFF
 from .models import Department, Staff
-from .resources import DepartmentResource, StaffResource
+from .resources import (
+    DepartmentResource,
+    StaffResource,
+    StaffRosterResource,
+    sheet_formats,
+    with_preview_diff,
+)
 
 NOTHING_EXPORTED = _("Nothing was exported: see the form below.")
 
@@ -46,6 +54,35 @@ class AuditedImportMixin:
             detail=detail,
         )
         return result
+
+
+class SheetImportAdminMixin:
+    """The admin imports the same spreadsheets as the site (``registry.layouts``), read by the
+    same safe reader, as a user who writes only the departments they file for (reviewers and
+    superusers: all); the export keeps the admin's own resource."""
+
+    sheet_layout = None
+    import_resource_class = None
+
+    def get_import_formats(self):
+        return sheet_formats(self.sheet_layout)
+
+    def get_import_resource_classes(self, request):
+        return [with_preview_diff(self.import_resource_class)]
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        resource_kwargs = super().get_import_resource_kwargs(request, **kwargs)
+        resource_kwargs["user"] = request.user
+        resource_kwargs["writable_department_ids"] = (
+            None if roles.sees_all(request.user) else roles.filer_department_ids(request.user)
+        )
+        return resource_kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, ValidationError):  # the reader's own words: empty, too large, …
+            form.add_error("import_file", e.messages)
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
 
 def _phone_label(model, name: str):
@@ -205,8 +242,16 @@ class DepartmentAdmin(AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin)
 
 
 @admin.register(Staff)
-class StaffAdmin(PersonalDataAdminMixin, AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin):
+class StaffAdmin(
+    SheetImportAdminMixin,
+    PersonalDataAdminMixin,
+    AuditedImportMixin,
+    NoDeleteAdmin,
+    ImportExportModelAdmin,
+):
     resource_classes = [StaffResource]
+    sheet_layout = STAFF
+    import_resource_class = StaffRosterResource
     list_display = [
         "staff_number",
         "name",

@@ -1,6 +1,7 @@
 """The register's facts: departments, staff and every new-media account, as the form has them."""
 
 import re
+import uuid
 from functools import lru_cache
 
 from django.conf import settings
@@ -87,6 +88,12 @@ class Department(models.Model):
         ordering = ["code"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
+        # Spreadsheet import and export are explicit (django-import-export's setting names the
+        # codes), never implied by the right to add or view.
+        permissions = [
+            ("import_department", _("Can import departments from spreadsheets")),
+            ("export_department", _("Can export departments to spreadsheets")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=DepartmentKind.values),
@@ -122,6 +129,10 @@ class Staff(models.Model):
         ordering = ["department", "name"]
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
+        permissions = [
+            ("import_staff", _("Can import the staff roster from spreadsheets")),
+            ("export_staff", _("Can export the staff roster to spreadsheets")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=StaffStatus.values),
@@ -290,6 +301,8 @@ class Account(models.Model):
             ("view_all_accounts", _("Can see every department's accounts")),
             # registry.personal_data: unmasked phone numbers in exports, granted to nobody.
             ("export_personal_data", _("Can export unmasked phone numbers")),
+            ("import_account", _("Can import the registration form from spreadsheets")),
+            ("export_account", _("Can export the registration form and the register")),
         ]
         indexes = [
             models.Index(
@@ -394,3 +407,47 @@ class Account(models.Model):
             for field in required
             if not getattr(self, field)
         ]
+
+
+class PendingImport(models.Model):
+    """An uploaded spreadsheet whose dry run the user has seen, kept until they confirm or cancel
+    it, and never longer than ``NEWMEDIA_IMPORT_PENDING_SECONDS`` (the purge task)."""
+
+    class Kind(models.TextChoices):
+        ACCOUNTS = "accounts", _("Registration form")
+        STAFF = "staff", _("Staff roster")
+
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    # Stored under a generated name; never served.
+    file = models.FileField(_("file"))
+    original_name = models.CharField(_("file name"), max_length=255)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("import awaiting confirmation")
+        verbose_name_plural = _("imports awaiting confirmation")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["accounts", "staff"]),
+                name="registry_pendingimport_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.original_name

@@ -1,11 +1,19 @@
 """Writes to the register's facts. Callers check who may write; these keep the data whole."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Account, Staff
+from .models import Account, Department, PendingImport, Staff
+from .uploads import PENDING_FOLDER, generated_name, purge_pending_uploads
 
 STALE_EDIT = _(
     "Someone else changed this account after you opened it. Reload the page to see their "
@@ -50,3 +58,64 @@ def account_update(*, account: Account, version: int) -> Account:
     account.version = version + 1
     account.save()
     return account
+
+
+IMPORT_EXPIRED = _(
+    "This upload is no longer waiting (it was confirmed, cancelled, or left for over an hour): "
+    "upload the file again."
+)
+
+
+def pending_import_create(
+    *, user, kind: str, data: bytes, original_name: str, department: Department | None
+) -> PendingImport:
+    """Keep an upload whose dry run passed until the user confirms or cancels it."""
+    stored = default_storage.save(generated_name(PENDING_FOLDER, ".upload"), ContentFile(data))
+    try:
+        return PendingImport.objects.create(
+            user=user,
+            kind=kind,
+            department=department,
+            file=stored,
+            original_name=original_name[:255],
+        )
+    except Exception:
+        default_storage.delete(stored)
+        raise
+
+
+def pending_import_get(*, user, token) -> PendingImport:
+    """The user's own upload still waiting, or 404 (another user's, expired or gone)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.NEWMEDIA_IMPORT_PENDING_SECONDS)
+    pending = (
+        PendingImport.objects.select_related("department")
+        .filter(token=token, user=user, created_at__gte=cutoff)
+        .first()
+    )
+    if pending is None:
+        raise Http404(IMPORT_EXPIRED)
+    return pending
+
+
+def pending_import_read(*, pending: PendingImport) -> bytes:
+    """The upload's bytes."""
+    with default_storage.open(pending.file.name, "rb") as stored:
+        return stored.read()
+
+
+def pending_import_discard(*, pending: PendingImport) -> None:
+    """Delete the upload and its row: confirmed, cancelled or abandoned."""
+    name = pending.file.name
+    PendingImport.objects.filter(pk=pending.pk).delete()
+    if name:
+        default_storage.delete(name)
+
+
+def pending_imports_purge() -> int:
+    """Delete every upload left waiting longer than ``NEWMEDIA_IMPORT_PENDING_SECONDS``, the
+    site's and the admin's; how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.NEWMEDIA_IMPORT_PENDING_SECONDS)
+    stale = list(PendingImport.objects.filter(created_at__lt=cutoff))
+    for pending in stale:
+        pending_import_discard(pending=pending)
+    return len(stale) + purge_pending_uploads()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from cleanup import selectors as cleanup_selectors
 from registry import roles
 from registry.models import Account
 
@@ -73,16 +74,23 @@ def _retention_problems(filing: "Filing", *, school_level: bool) -> list[str]:
         problems.append(NOT_KEEP % {"disposition": account.get_disposition_display()})
     if pattern := account.forbidden_pattern:
         problems.append(FORBIDDEN_NAME % {"pattern": pattern})
+    # The other blocking clean-up findings, as last evaluated (every edit re-evaluates). R1 is
+    # read from the name itself above, so a changed pattern list counts at once.
+    problems.extend(
+        cleanup_selectors.blocking_explanations(
+            account_id=account.pk, exclude_rules=frozenset({"forbidden_name"})
+        )
+    )
     return problems
 
 
 def approve_problems(filing: "Filing") -> list[str]:
-    """Why the account cannot be approved: not school-level, not kept, or a forbidden name."""
+    """Why the account cannot be approved: not school-level, not kept, or a blocking finding."""
     return _retention_problems(filing, school_level=True)
 
 
 def register_problems(filing: "Filing") -> list[str]:
-    """Why the account cannot be registered: in the school's name, not kept, or a forbidden name."""
+    """Why the account cannot be registered: school-level, not kept, or a blocking finding."""
     return _retention_problems(filing, school_level=False)
 
 

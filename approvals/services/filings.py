@@ -17,6 +17,7 @@ from django_fsm import ConcurrentTransition
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from cleanup import services as cleanup_services
 from registry import roles
 from registry import services as registry_services
 from registry.models import Account, Department
@@ -221,7 +222,7 @@ def _check_closure(filing: Filing, kind: str, reason: str, merge_into: Account |
 
 def _close(name, *, filing, by, kind, reason, merge_into, comment, expected_state) -> Filing:
     _check_closure(filing, kind, reason, merge_into)
-    return step_apply(
+    filing = step_apply(
         filing,
         name,
         by=by,
@@ -231,6 +232,9 @@ def _close(name, *, filing, by, kind, reason, merge_into, comment, expected_stat
         reason=reason.strip(),
         merge_into=merge_into if kind == Account.Disposition.MERGE else None,
     )
+    # A decided closure answers the account's findings (and may settle a duplicate's).
+    cleanup_services.findings_refresh(department_ids={filing.account.department_id})
+    return filing
 
 
 def filing_order_closure(
@@ -352,7 +356,10 @@ def filing_create(*, account: Account, by) -> Filing:
     )
     with transaction.atomic():
         registry_services.account_create(account=account, by=by)
-        return Filing.objects.create(account=account)
+        filing = Filing.objects.create(account=account)
+        # The new account's findings, and its department's duplicates and caps, at once.
+        cleanup_services.findings_refresh(department_ids={account.department_id})
+        return filing
 
 
 def filings_open_missing() -> int:
@@ -364,7 +371,8 @@ def filings_open_missing() -> int:
 def account_edit(*, account: Account, by, version: int) -> Account:
     """Save a filer's changes to an account that is still a draft or returned."""
     # Both the department it belongs to now and the one the form moves it to must be the filer's.
-    for department in (Department.objects.get(accounts=account.pk), account.department):
+    departments = (Department.objects.get(accounts=account.pk), account.department)
+    for department in departments:
         check_department_writer(
             user=by, department=department, permission="registry.change_account"
         )
@@ -375,7 +383,10 @@ def account_edit(*, account: Account, by, version: int) -> Account:
                 NOT_EDITABLE % {"state": filing.get_state_display()},
                 code="not_editable",
             )
-        return registry_services.account_update(account=account, version=version)
+        account = registry_services.account_update(account=account, version=version)
+        # A rename resolves (or opens) findings here and on the department's other accounts.
+        cleanup_services.findings_refresh(department_ids={d.pk for d in departments})
+        return account
 
 
 def filings_bulk_review(

@@ -15,11 +15,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Account, Department
-from registry.resources import AccountResource
+from registry.models import Department
 from registry.uploads import generated_name, validate_upload
 
 from ..models import Campaign, DepartmentReturn
+from .exports import return_copy_xlsx
 from .filings import step_apply, step_denied, step_permission_problem, step_problems
 from .notifications import task_queue
 
@@ -108,11 +108,9 @@ RETURN_SERVICES = {
 
 
 def return_copy_spreadsheet(*, department_return: DepartmentReturn) -> bytes:
-    """The department's accounts as an xlsx, whole: the electronic copy the office receives."""
-    accounts = Account.objects.filter(department=department_return.department_id).select_related(
-        "department"
-    )
-    return AccountResource(unmask_phones=True).export(queryset=accounts).export("xlsx")
+    """The department's registration form laid out as on paper, numbers whole: the electronic
+    copy the office receives."""
+    return return_copy_xlsx(department_return=department_return)
 
 
 def return_copy_send(*, return_id: int) -> bool:

@@ -25,6 +25,11 @@ ADMIN_PERMISSIONS = [
     "view_staff",
     "change_staff",
     "add_staff",
+    # Spreadsheets are permissions of their own, never implied by add or view.
+    "import_account",
+    "export_account",
+    "import_staff",
+    "export_staff",
 ]
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "csp",
     "audit",
     "registry",
+    "cleanup",
     "approvals",
     "newmedia",  # project-wide management commands (backup, restore)
 ]
@@ -245,9 +246,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.purge_audit_trail",
         "schedule": crontab(hour=3, minute=15),
     },
+    "imports-purge-every-ten-minutes": {
+        "task": "registry.tasks.purge_pending_imports",
+        "schedule": crontab(minute="*/10"),
+    },
     "sessions-clear-daily": {
         "task": "newmedia.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "findings-nightly": {
+        "task": "cleanup.tasks.evaluate_findings",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 
@@ -258,8 +267,13 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_FSM_LOG_STORAGE_METHOD = "django_fsm_log.backends.SimpleBackend"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Import and export are permissions of their own (registry's import_<model> / export_<model>):
+# by default the library lets everyone who may add or view a model import or export it.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# The admin keeps an upload awaiting confirmation under MEDIA_ROOT/imports/, purged after
+# NEWMEDIA_IMPORT_PENDING_SECONDS like the site's own (registry.tasks).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "registry.uploads.PendingUploadStorage"
 
 LOGGING = {
     "version": 1,
@@ -296,6 +310,20 @@ if NEWMEDIA_MAX_REQUEST_BYTES <= max(NEWMEDIA_EVIDENCE_MAX_BYTES, NEWMEDIA_SCAN_
         "NEWMEDIA_MAX_REQUEST_BYTES must be larger than NEWMEDIA_EVIDENCE_MAX_BYTES and "
         "NEWMEDIA_SCAN_MAX_BYTES, or no file of the largest accepted size could be uploaded."
     )
+# Spreadsheet imports (the registration form, the staff roster): the largest file, the most data
+# rows, and the most bytes a zip-based workbook may unpack to (a zip bomb stops there); an upload
+# awaiting confirmation is deleted after NEWMEDIA_IMPORT_PENDING_SECONDS.
+NEWMEDIA_IMPORT_MAX_BYTES = env_int("NEWMEDIA_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+NEWMEDIA_IMPORT_MAX_ROWS = env_int("NEWMEDIA_IMPORT_MAX_ROWS", 20_000, minimum=1)
+NEWMEDIA_IMPORT_MAX_UNPACKED_BYTES = env_int(
+    "NEWMEDIA_IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024, minimum=1
+)
+NEWMEDIA_IMPORT_PENDING_SECONDS = env_int("NEWMEDIA_IMPORT_PENDING_SECONDS", 3600, minimum=60)
+if NEWMEDIA_MAX_REQUEST_BYTES <= NEWMEDIA_IMPORT_MAX_BYTES:
+    raise ImproperlyConfigured(
+        "NEWMEDIA_MAX_REQUEST_BYTES must be larger than NEWMEDIA_IMPORT_MAX_BYTES, or no "
+        "spreadsheet of the largest accepted size could be uploaded."
+    )
 # The site's address, for links in emails.
 NEWMEDIA_SITE_URL = env_str("NEWMEDIA_SITE_URL", "http://127.0.0.1:8000")
 # Reminders on Saturdays and Sundays; when off, a weekend milestone goes out on the Friday.
@@ -307,6 +335,39 @@ NEWMEDIA_TRUSTED_PROXY_COUNT = env_int("NEWMEDIA_TRUSTED_PROXY_COUNT", 0)
 NEWMEDIA_AUDIT_RETENTION_DAYS = env_int("NEWMEDIA_AUDIT_RETENTION_DAYS", 180, minimum=180)
 # Rows per page in the account list and the reviewer queue.
 NEWMEDIA_PAGE_SIZE = env_int("NEWMEDIA_PAGE_SIZE", 50, minimum=1)
+# The clean-up checks' thresholds (cleanup.rules); their sources are in docs/cleanup.md.
+# R3: a public account with no post for this many days fails the national inspection.
+NEWMEDIA_CLEANUP_PUBLIC_INACTIVE_DAYS = env_int(
+    "NEWMEDIA_CLEANUP_PUBLIC_INACTIVE_DAYS", 14, minimum=1
+)
+# R3: a group silent this long is a zombie group; unused this long, it is dissolved.
+NEWMEDIA_CLEANUP_ZOMBIE_DAYS = env_int("NEWMEDIA_CLEANUP_ZOMBIE_DAYS", 90, minimum=1)
+NEWMEDIA_CLEANUP_UNUSED_DAYS = env_int("NEWMEDIA_CLEANUP_UNUSED_DAYS", 365, minimum=1)
+if NEWMEDIA_CLEANUP_UNUSED_DAYS <= NEWMEDIA_CLEANUP_ZOMBIE_DAYS:
+    raise ImproperlyConfigured(
+        "NEWMEDIA_CLEANUP_UNUSED_DAYS must be larger than NEWMEDIA_CLEANUP_ZOMBIE_DAYS."
+    )
+# R4: official work groups (in the department's own name) a department may keep.
+NEWMEDIA_CLEANUP_WORK_GROUP_CAP = env_int("NEWMEDIA_CLEANUP_WORK_GROUP_CAP", 2, minimum=1)
+# R5: a work group whose name matches one of these regular expressions, or whose current roster
+# is more than this percentage non-staff, looks like a chat group.
+NEWMEDIA_CLEANUP_CHAT_NAME_PATTERNS = env_list(
+    "NEWMEDIA_CLEANUP_CHAT_NAME_PATTERNS", ["聊天", "闲聊", "吹水", "灌水", "交友", "老乡"]
+)
+for _pattern in NEWMEDIA_CLEANUP_CHAT_NAME_PATTERNS:
+    try:
+        re.compile(_pattern)
+    except re.error as exc:
+        raise ImproperlyConfigured(
+            f"NEWMEDIA_CLEANUP_CHAT_NAME_PATTERNS: {_pattern!r} is not a regular expression "
+            f"({exc})."
+        ) from None
+NEWMEDIA_CLEANUP_CHAT_NON_STAFF_PERCENT = env_int(
+    "NEWMEDIA_CLEANUP_CHAT_NON_STAFF_PERCENT", 50, minimum=0
+)
+# Member rosters: the largest file and the most members accepted in one upload.
+NEWMEDIA_ROSTER_MAX_BYTES = env_int("NEWMEDIA_ROSTER_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+NEWMEDIA_ROSTER_MAX_MEMBERS = env_int("NEWMEDIA_ROSTER_MAX_MEMBERS", 10_000, minimum=1)
 
 # The site's title, translated for the admin header.
 NEWMEDIA_SITE_TITLE = _("New-media registry")

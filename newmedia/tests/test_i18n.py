@@ -34,6 +34,8 @@ def test_it_ships_a_compiled_catalogue_that_matches_the_source():
     for entry in polib.pofile(str(PO)).translated_entries():
         if entry.msgid_plural:
             assert compiled.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0]
+        elif entry.msgctxt:
+            assert compiled.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, entry.msgid
         else:
             assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
 
@@ -45,7 +47,7 @@ def test_it_has_no_string_missing_from_the_catalogue(tmp_path):
             pytest.fail("xgettext (Debian package gettext) is required in CI")
         pytest.skip("xgettext is not installed (apt-get install gettext)")
     base = Path(settings.BASE_DIR)
-    for name in ("audit", "registry", "approvals", "newmedia", "templates", "locale"):
+    for name in ("audit", "registry", "cleanup", "approvals", "newmedia", "templates", "locale"):
         shutil.copytree(base / name, tmp_path / name, ignore=shutil.ignore_patterns("tests"))
     shutil.copy(base / "manage.py", tmp_path)
     subprocess.run(

@@ -23,7 +23,14 @@ def clerk(db):
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="registry",
-            codename__in=["view_staff", "change_staff", "add_staff", "view_department"],
+            codename__in=[
+                "view_staff",
+                "change_staff",
+                "add_staff",
+                "view_department",
+                "import_staff",
+                "export_staff",
+            ],
         )
     )
     return user

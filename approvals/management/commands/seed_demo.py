@@ -14,6 +14,7 @@ from approvals import services
 from approvals.forms import next_june_8
 from approvals.models import Campaign, DepartmentReturn, Filing
 from approvals.services import returns
+from cleanup import services as cleanup_services
 from registry.models import Account, Department, Staff
 from registry.roles import FILER_GROUP, REVIEWER_GROUP
 
@@ -142,6 +143,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"Created {count} demo accounts.")
             if count := self._returns(departments, users):
                 self.stdout.write(f"Created {count} demo department returns.")
+            if roster := self._roster(departments, users):
+                self.stdout.write(f"Uploaded a demo member roster of {roster.member_count}.")
+            summary = cleanup_services.findings_evaluate()
+            self.stdout.write(f"Clean-up checks: {summary.new} new findings.")
         self._print_logins(departments)
 
     def _departments(self) -> dict[str, Department]:
@@ -358,6 +363,25 @@ class Command(BaseCommand):
                     comment="扫描件缺少单位公章，请重新盖章后报送。",
                 )
         return len(RETURN_OUTCOMES)
+
+    def _roster(self, departments, users):
+        """One work group's member list, as QQ exports it: staff in post, one who left, one of
+        another department and two outsiders; once."""
+        from cleanup.models import Roster
+
+        account = Account.objects.filter(
+            department=departments["KJ"], platform=P.QQ_GROUP, category=C.WORK_GROUP
+        ).first()
+        if account is None or Roster.objects.filter(account=account).exists():
+            return None
+        staff = list(departments["KJ"].staff.all()) + list(departments["CS"].staff.all()[:1])
+        lines = [f"群成员列表（群号：{account.number}）", "序号,成员,群名片,QQ号,性别,入群时间"]
+        cards = [f"{person.name}-会计学院" for person in staff]
+        cards += ["家长-王同学", "🌟小太阳🌟"]
+        for n, card in enumerate(cards, start=1):
+            lines.append(f"{n},网友{n},{card},{800000 + n},男,2024/09/01 10:00")
+        upload = SimpleUploadedFile("群成员.csv", "\n".join(lines).encode("utf-8-sig"))
+        return cleanup_services.roster_upload(account=account, by=users["KJ"], upload=upload)
 
     def _print_logins(self, departments):
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")

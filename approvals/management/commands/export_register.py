@@ -1,0 +1,43 @@
+"""python manage.py export_register [--department CODE] -o FILE"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from registry.models import Department
+
+from ...services import exports
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the registration form of one department (--department), laid out as on paper, or "
+        "the school-wide register with each account's state; xlsx, or CSV when FILE ends in "
+        ".csv. Phone numbers are written whole: this is the office's own copy."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--department", help="the department's code")
+        parser.add_argument("-o", "--output", type=Path, required=True)
+
+    def handle(self, *args, department=None, output: Path, **options):
+        if department:
+            department = Department.objects.filter(code=department).first()
+            if department is None:
+                raise CommandError(f"No department has the code {options['department']!r}.")
+        file_format = "csv" if output.suffix.lower() == ".csv" else "xlsx"
+        if department and file_format == "xlsx":
+            content = exports.form_xlsx(
+                department=department, mask=False, campaign=exports.active_campaign()
+            )
+        else:
+            content = exports.register_content(
+                accounts=exports.register_accounts(user=None, department=department),
+                file_format=file_format,
+                department=department,
+                mask=False,
+                filled_in_by="",
+            )
+        output.write_bytes(content)
+        self.stdout.write(f"Wrote {output} ({timezone.localdate():%Y-%m-%d}).")

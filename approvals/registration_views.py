@@ -1,0 +1,189 @@
+"""The registration form's pages: import a spreadsheet (dry run, then confirm or cancel), download
+a department's laid-out xlsx, print it, and export the school-wide register."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry import personal_data, roles
+from registry import services as registry_services
+from registry.exports import DEPARTMENT_LINE, FORM_COLUMNS, XLSX, account_values
+from registry.exports import school_title as form_title
+from registry.models import Department
+
+from .forms import RegisterExportForm, SheetUploadForm
+from .services import exports, imports
+
+IMPORTED = _("Imported %(file)s: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
+CANCELLED = _("The import was cancelled and the file deleted.")
+NOTHING_TO_DO = _("You may neither import nor export the registration form.")
+
+
+def _kinds(user) -> list[str]:
+    return [kind for kind in imports.Kind.values if imports.may_import(user, kind)]
+
+
+def _home(request, *, upload=None, report=None, pending=None, export_form=None, status=200):
+    user = request.user
+    kinds = _kinds(user)
+    may_export = exports.may_export(user)
+    if not kinds and not may_export:
+        raise PermissionDenied(NOTHING_TO_DO)
+    departments = Department.objects.for_user(user)
+    if not roles.sees_all(user):
+        departments = departments.filter(pk__in=roles.filer_department_ids(user))
+    context = {
+        "upload": upload or (SheetUploadForm(user=user, kinds=kinds) if kinds else None),
+        "report": report,
+        "pending": pending,
+        "departments": departments if may_export else [],
+        "export_form": export_form
+        or (RegisterExportForm() if may_export and roles.sees_all(user) else None),
+    }
+    return render(request, "approvals/registration_form.html", context, status=status)
+
+
+@login_required
+@require_GET
+def form_home(request):
+    return _home(request)
+
+
+@login_required
+@require_POST
+def import_upload(request):
+    kinds = _kinds(request.user)
+    form = SheetUploadForm(request.POST, request.FILES, user=request.user, kinds=kinds)
+    if not form.is_valid():
+        return _home(request, upload=form, status=400)
+    upload, kind = form.cleaned_data["file"], form.cleaned_data["kind"]
+    data = upload.read()
+    department = form.cleaned_data["department"]
+    report = imports.sheet_import(
+        user=request.user,
+        kind=kind,
+        data=data,
+        file_name=upload.name,
+        department=department,
+        dry_run=True,
+    )
+    if not report.ok:
+        return _home(request, upload=form, report=report, status=400)
+    pending = registry_services.pending_import_create(
+        user=request.user, kind=kind, data=data, original_name=upload.name, department=department
+    )
+    return _home(request, report=report, pending=pending)
+
+
+@login_required
+@require_POST
+def import_confirm(request, token):
+    pending = registry_services.pending_import_get(user=request.user, token=token)
+    try:
+        report = imports.sheet_import(
+            user=request.user,
+            kind=pending.kind,
+            data=registry_services.pending_import_read(pending=pending),
+            file_name=pending.original_name,
+            department=pending.department,
+            dry_run=False,
+        )
+    finally:  # done or refused, the upload is not kept
+        registry_services.pending_import_discard(pending=pending)
+    if not report.ok:
+        return _home(request, report=report, status=400)
+    messages.success(
+        request,
+        IMPORTED
+        % {
+            "file": report.file_name,
+            "new": len(report.new),
+            "changed": len(report.changed),
+            "unchanged": report.unchanged,
+        },
+    )
+    return redirect("approvals:form_home")
+
+
+@login_required
+@require_POST
+def import_cancel(request, token):
+    pending = registry_services.pending_import_get(user=request.user, token=token)
+    registry_services.pending_import_discard(pending=pending)
+    messages.info(request, CANCELLED)
+    return redirect("approvals:form_home")
+
+
+def _department(request, pk) -> Department:
+    return get_object_or_404(Department.objects.for_user(request.user), pk=pk)
+
+
+@login_required
+@require_GET
+def form_download(request, department_pk):
+    department = _department(request, department_pk)
+    content = exports.form_export(user=request.user, department=department)
+    return _attachment(content, XLSX, f"{department.code}-registration-form.xlsx")
+
+
+@login_required
+@require_GET
+def form_print(request, department_pk):
+    department = _department(request, department_pk)
+    if not exports.may_export(request.user):
+        raise PermissionDenied(exports.EXPORT_NOT_PERMITTED)
+    mask = not personal_data.may_see_phones(request.user, department.pk)
+    accounts = list(exports.form_accounts(department=department))
+    personal_data.personal_data_viewed(user=request.user, objects=accounts, detail=request.path)
+    context = {
+        "title": form_title(),
+        "department_line": DEPARTMENT_LINE % {"department": department.name},
+        "campaign_line": exports.campaign_line(exports.active_campaign()),
+        "headers": [str(column.label) for column in FORM_COLUMNS],
+        "rows": [[n, *account_values(account, mask=mask)] for n, account in enumerate(accounts, 1)],
+        "filled_in_by": request.user.get_full_name() or request.user.get_username(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "approvals/registration_print.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def register_export(request):
+    if not (roles.sees_all(request.user) and exports.may_export(request.user)):
+        raise PermissionDenied(exports.EXPORT_NOT_PERMITTED)
+    form = RegisterExportForm(request.GET)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            content = exports.register_export(
+                user=request.user,
+                file_format=data["file_format"],
+                state=data["state"],
+                department=data["department"],
+                unmask=data["unmask_phones"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            csv = data["file_format"] == "csv"
+            return _attachment(
+                content,
+                "text/csv; charset=utf-8" if csv else XLSX,
+                f"register-{timezone.localdate():%Y%m%d}.{'csv' if csv else 'xlsx'}",
+            )
+    return _home(request, export_form=form, status=400)
+
+
+def _attachment(content: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

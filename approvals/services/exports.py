@@ -1,0 +1,187 @@
+"""The registration form out: one department's laid-out xlsx (download, print page, the e-copy of
+a hand-in) and the school-wide register for reviewers (xlsx or CSV, filtered by state).
+
+Phone numbers follow ``registry.personal_data``: a department's form carries them whole for the
+users who see them whole on its pages (its filers, reviewers), as the paper form must; the
+school-wide register is masked unless the user holds ``registry.export_personal_data`` and gives
+a reason. Every export that carries whole numbers leaves an audit row.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registry import personal_data
+from registry.exports import (
+    CAMPAIGN_LINE,
+    DEPARTMENT_LINE,
+    REGISTER_TITLE,
+    form_workbook,
+    register_csv,
+    school_title,
+)
+from registry.layouts import STATE
+from registry.models import Account, Department
+
+from ..models import Campaign
+
+EXPORT_PERMISSION = "registry.export_account"
+EXPORT_NOT_PERMITTED = _("You may not export the registration form.")
+FORM_REASON = "registration form"
+ALL_DEPARTMENTS = _("All departments")
+
+
+def active_campaign() -> Campaign | None:
+    return Campaign.objects.filter(is_active=True).first()
+
+
+def may_export(user) -> bool:
+    """Whether the user holds the export permission."""
+    return user.is_authenticated and user.has_perm(EXPORT_PERMISSION)
+
+
+def form_accounts(*, department: Department) -> QuerySet:
+    """The department's accounts in the form's order, with what each row shows, in one query."""
+    return Account.objects.filter(department=department).select_related("department", "merge_into")
+
+
+def campaign_line(campaign: Campaign | None) -> str:
+    if campaign is None:
+        return ""
+    title = campaign.title
+    if campaign.document_number:
+        title = f"{title}（{campaign.document_number}）"
+    return CAMPAIGN_LINE % {"campaign": title}
+
+
+def form_xlsx(
+    *,
+    department: Department,
+    mask: bool,
+    campaign: Campaign | None = None,
+    filled_in_by: str = "",
+    filled_in_on: dt.date | None = None,
+) -> bytes:
+    """The department's registration form, laid out like the paper one."""
+    return form_workbook(
+        accounts=form_accounts(department=department),
+        title=school_title(),
+        department_line=DEPARTMENT_LINE % {"department": department.name},
+        campaign_line=campaign_line(campaign),
+        filled_in_by=filled_in_by,
+        filled_in_on=filled_in_on or timezone.localdate(),
+        mask=mask,
+    )
+
+
+def form_export(*, user, department: Department) -> bytes:
+    """A user downloads a department's form (the caller fetched the department through
+    ``for_user``): numbers whole where the user sees them whole, and audited then."""
+    if not may_export(user):
+        raise PermissionDenied(EXPORT_NOT_PERMITTED)
+    mask = not personal_data.may_see_phones(user, department.pk)
+    content = form_xlsx(
+        department=department,
+        mask=mask,
+        campaign=active_campaign(),
+        filled_in_by=user.get_full_name() or user.get_username(),
+    )
+    if not mask:
+        personal_data.personal_data_exported(
+            user=user,
+            model=Account,
+            rows=form_accounts(department=department).count(),
+            file_format="xlsx",
+            reason=f"{FORM_REASON} {department.code}",
+        )
+    return content
+
+
+def _state(account: Account) -> str:
+    filing = getattr(account, "filing", None)
+    return filing.get_state_display() if filing else ""
+
+
+def register_accounts(*, user, state: str = "", department: Department | None = None) -> QuerySet:
+    """Every account the user sees (``user`` None: the command line, all), optionally in one
+    state or one department, with what each row shows, in one query."""
+    accounts = Account.objects.all() if user is None else Account.objects.for_user(user)
+    accounts = accounts.select_related("department", "merge_into", "filing")
+    if state:
+        accounts = accounts.filter(filing__state=state)
+    if department is not None:
+        accounts = accounts.filter(department=department)
+    return accounts
+
+
+def register_content(
+    *, accounts, file_format: str, department: Department | None, mask: bool, filled_in_by: str
+) -> bytes:
+    """The register's rows, with each account's state, as CSV or a laid-out xlsx."""
+    extra = ((STATE, _state),)
+    if file_format == "csv":
+        return register_csv(accounts, mask=mask, extra=extra)
+    return form_workbook(
+        accounts=accounts,
+        title=REGISTER_TITLE % {"school": settings.NEWMEDIA_SCHOOL_NAME},
+        department_line=DEPARTMENT_LINE
+        % {"department": department.name if department else ALL_DEPARTMENTS},
+        campaign_line=campaign_line(active_campaign()),
+        filled_in_by=filled_in_by,
+        filled_in_on=timezone.localdate(),
+        mask=mask,
+        extra=extra,
+    )
+
+
+def register_export(
+    *,
+    user,
+    file_format: str,
+    state: str = "",
+    department: Department | None = None,
+    unmask: bool = False,
+    reason: str = "",
+) -> bytes:
+    """The school-wide register for a user, masked unless they may and say why."""
+    if not may_export(user):
+        raise PermissionDenied(EXPORT_NOT_PERMITTED)
+    if unmask and not personal_data.may_export_phones(user):
+        raise ValidationError({"unmask_phones": personal_data.EXPORT_NOT_PERMITTED})
+    if unmask and not reason.strip():
+        raise ValidationError({"reason": personal_data.REASON_REQUIRED})
+    accounts = register_accounts(user=user, state=state, department=department)
+    content = register_content(
+        accounts=accounts,
+        file_format=file_format,
+        department=department,
+        mask=not unmask,
+        filled_in_by=user.get_full_name() or user.get_username(),
+    )
+    if unmask:
+        personal_data.personal_data_exported(
+            user=user,
+            model=Account,
+            rows=accounts.count(),
+            file_format=file_format,
+            reason=reason.strip(),
+        )
+    return content
+
+
+def return_copy_xlsx(*, department_return) -> bytes:
+    """The e-copy of a handed-in return: the laid-out form with every number whole, for the
+    office, filled in by whoever handed it in."""
+    by = department_return.handed_in_by
+    handed_in = department_return.handed_in_at
+    return form_xlsx(
+        department=department_return.department,
+        mask=False,
+        campaign=department_return.campaign,
+        filled_in_by=(by.get_full_name() or by.get_username()) if by else "",
+        filled_in_on=timezone.localdate(handed_in) if handed_in else None,
+    )

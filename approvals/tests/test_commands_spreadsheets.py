@@ -1,0 +1,89 @@
+"""manage.py import_accounts and export_register, and the admin's import of the form."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from approvals.models import Filing
+from approvals.tests.factories import filing_in
+from approvals.tests.sheets import form_row, table, xlsx
+from registry.models import Account
+
+
+def test_it_imports_from_the_command_line(tmp_path, department, other_department):
+    path = tmp_path / "登记表.xlsx"
+    path.write_bytes(xlsx(table([form_row(department, 1), form_row(other_department, 2)])))
+    out = io.StringIO()
+    call_command("import_accounts", str(path), "--dry-run", stdout=out)
+    assert "2 new" in out.getvalue() and not Account.objects.exists()
+    call_command("import_accounts", str(path), stdout=out)
+    assert Account.objects.filter(filing__state=Filing.State.DRAFT).count() == 2
+
+
+def test_it_fails_on_the_command_line_and_writes_nothing(tmp_path, department):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(xlsx(table([form_row(department, 平台="飞书")])))
+    with pytest.raises(CommandError):
+        call_command("import_accounts", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Account.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["register.xlsx", "register.csv"])
+def test_it_exports_from_the_command_line(tmp_path, department, name):
+    filing_in(Filing.State.REGISTERED, department=department, name="会计学院教职工群")
+    path = tmp_path / name
+    call_command("export_register", "-o", str(path), stdout=io.StringIO())
+    assert "会计学院教职工群".encode() in (
+        path.read_bytes() if name.endswith("csv") else _cells(path.read_bytes())
+    )
+    call_command(
+        "export_register", "--department", department.code, "-o", str(path), stdout=io.StringIO()
+    )
+    assert path.stat().st_size
+
+
+def _cells(content: bytes) -> bytes:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    return "".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v).encode()
+
+
+def test_it_imports_the_form_in_the_admin_opening_drafts(client_for, admin_user, department):
+    client = client_for(admin_user)
+    url = reverse("admin:registry_account_import")
+    data = xlsx(table([form_row(department)]), title="登记表", footer=True)
+    response = client.post(
+        url, {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("a.xlsx", data)}
+    )
+    assert response.status_code == 200 and "confirm_form" in response.context
+    response = client.post(
+        reverse("admin:registry_account_process_import"), response.context["confirm_form"].initial
+    )
+    assert response.status_code == 302
+    assert Account.objects.get().filing.state == Filing.State.DRAFT
+
+
+def test_it_shows_the_readers_refusal_in_the_admin(client_for, admin_user):
+    response = client_for(admin_user).post(
+        reverse("admin:registry_account_import"),
+        {"resource": "0", "format": "0", "import_file": SimpleUploadedFile("a.xlsx", b"%PDF-1.4")},
+    )
+    from registry.sheets import NOT_A_SPREADSHEET
+
+    assert response.context["form"].errors["import_file"] == [str(NOT_A_SPREADSHEET)]
+
+
+def test_it_refuses_the_admin_import_without_the_permission(client_for, db):
+    from django.contrib.auth.models import Permission
+
+    from registry.tests.factories import UserFactory
+
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_account", "view_account"])
+    )
+    assert client_for(clerk).get(reverse("admin:registry_account_import")).status_code == 403
+    assert client_for(clerk).get(reverse("admin:registry_account_export")).status_code == 403

@@ -1,0 +1,77 @@
+"""Suggested dispositions prefill the filer's proposal and the reviewer's closure order; nothing
+closes without a transition."""
+
+import pytest
+from django.urls import reverse
+
+from approvals.forms import ClosureForm
+from approvals.models import Filing
+from approvals.tests.factories import filing_in
+from registry.models import Account
+
+from .. import services
+from .factories import days_ago
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def zombie(department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department, last_active_on=days_ago(120))
+    services.findings_evaluate()
+    return filing
+
+
+def test_the_closure_order_is_prefilled_from_the_finding(zombie, reviewer):
+    form = ClosureForm(user=reviewer, filing=zombie)
+    assert form.fields["kind"].initial == Account.Disposition.DISSOLVE
+    assert days_ago(120).isoformat() in form.fields["reason"].initial
+    assert Filing.objects.get(pk=zombie.pk).state == Filing.State.SUBMITTED
+
+
+def test_the_filers_own_proposal_wins(department, reviewer):
+    filing = filing_in(
+        Filing.State.SUBMITTED,
+        department=department,
+        last_active_on=days_ago(120),
+        disposition="take_down",
+        disposition_reason="无特殊需要",
+    )
+    services.findings_evaluate()
+    form = ClosureForm(user=reviewer, filing=filing)
+    assert (form.fields["kind"].initial, form.fields["reason"].initial) == (
+        "take_down",
+        "无特殊需要",
+    )
+
+
+def test_a_merge_suggestion_names_the_survivor(department, reviewer):
+    survivor = filing_in(
+        Filing.State.REGISTERED,
+        department=department,
+        name="教职工群",
+        member_count=80,
+        last_active_on=days_ago(1),
+    )
+    duplicate = filing_in(
+        Filing.State.SUBMITTED,
+        department=department,
+        name="2022教职工群",
+        member_count=8,
+        last_active_on=days_ago(1),
+    )
+    services.findings_evaluate()
+    form = ClosureForm(user=reviewer, filing=duplicate)
+    assert form.fields["kind"].initial == "merge"
+    assert form.fields["merge_into"].initial == survivor.account_id
+
+
+def test_the_filers_edit_form_is_prefilled_and_says_so(client_for, filer, department):
+    filing = filing_in(Filing.State.DRAFT, department=department, last_active_on=days_ago(120))
+    services.findings_evaluate()
+    response = client_for(filer).get(reverse("approvals:account_edit", args=[filing.account_id]))
+    form = response.context["form"]
+    assert form.initial["disposition"] == "dissolve"
+    assert response.context["suggestion"].kind == "dissolve"
+    # Only a prefill: the stored proposal is unchanged until the filer saves.
+    assert Account.objects.get(pk=filing.account_id).disposition == "keep"
