@@ -35,6 +35,7 @@ from .models import (
     Campaign,
     DepartmentReturn,
     Filing,
+    ManualReminderLog,
     Notification,
     OverdueDigestLog,
     ReminderLog,
@@ -157,9 +158,56 @@ class AccountAdmin(
             services.filing_create(account=obj, by=request.user)
 
 
-@admin.register(Filing)
-class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
+class ServiceStepsAdmin(FSMAdminMixin, NoDeleteAdmin):
+    """A state machine's record in the admin: its steps offered as django-fsm-2's buttons and
+    forms, and carried out by the same service as on the site (permission, guard, one
+    transaction, one log row). Records open on the site, never here."""
+
     fsm_fields = ["state"]
+    admin_steps: frozenset[str] = frozenset()
+    step_services: dict = {}
+    step_object = ""  # the keyword the services take the record by
+
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name):
+        return _("Transitions")
+
+    def get_fsm_label(self, transition):
+        return services.step_label(self.model, transition.name)
+
+    def is_fsm_transition_visible(self, transition):
+        return transition.name in self.admin_steps
+
+    def has_add_permission(self, request):
+        return False
+
+    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None):
+        if transition_name not in self.admin_steps:
+            self.message_user(request, _("This step is taken on the site."), messages.ERROR)
+            return False
+        try:
+            self.step_services[transition_name](
+                **{self.step_object: obj}, by=request.user, **(kwargs or {})
+            )
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return False
+        except ValidationError as exc:
+            self.message_user(request, "；".join(exc.messages), messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            _("Done: %(action)s.") % {"action": services.step_label(self.model, transition_name)},
+            messages.SUCCESS,
+        )
+        return True
+
+
+@admin.register(Filing)
+class FilingAdmin(ServiceStepsAdmin):
+    admin_steps = ADMIN_TRANSITIONS
+    step_services = services.SERVICES
+    step_object = "filing"
     fsm_forms = {name: FORMS[name] for name in ADMIN_TRANSITIONS}
     fsm_transition_not_allowed_msg = _("“{transition_name}” is not allowed for you on this filing.")
     list_display = [
@@ -212,38 +260,6 @@ class FilingAdmin(FSMAdminMixin, NoDeleteAdmin):
     def history(self, obj):
         return _history_html(obj)
 
-    def has_add_permission(self, request):
-        return False  # a filing opens with its account
-
-    @staticmethod
-    def get_fsm_block_label(fsm_field_name):
-        return _("Transitions")
-
-    def get_fsm_label(self, transition):
-        return services.transition_label(transition.name)
-
-    def is_fsm_transition_visible(self, transition):
-        return transition.name in ADMIN_TRANSITIONS
-
-    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None):
-        if transition_name not in ADMIN_TRANSITIONS:
-            self.message_user(request, _("This step is taken on the site."), messages.ERROR)
-            return False
-        try:
-            services.SERVICES[transition_name](filing=obj, by=request.user, **(kwargs or {}))
-        except PermissionDenied as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return False
-        except ValidationError as exc:
-            self.message_user(request, "；".join(exc.messages), messages.ERROR)
-            return False
-        self.message_user(
-            request,
-            _("Done: %(action)s.") % {"action": services.transition_label(transition_name)},
-            messages.SUCCESS,
-        )
-        return True
-
 
 @admin.register(Campaign)
 class CampaignAdmin(NoDeleteAdmin):
@@ -260,10 +276,10 @@ class CampaignAdmin(NoDeleteAdmin):
 
 
 @admin.register(DepartmentReturn)
-class DepartmentReturnAdmin(FSMAdminMixin, NoDeleteAdmin):
-    """Returns are opened by their filers and move only through the services, as on the site."""
-
-    fsm_fields = ["state"]
+class DepartmentReturnAdmin(ServiceStepsAdmin):
+    admin_steps = ADMIN_RETURN_STEPS
+    step_services = returns.RETURN_SERVICES
+    step_object = "department_return"
     fsm_forms = {name: RETURN_FORMS[name] for name in ADMIN_RETURN_STEPS}
     fsm_transition_not_allowed_msg = _("“{transition_name}” is not allowed for you on this return.")
     list_display = ["department", "campaign", "state", "state_changed_at", "handed_in_at"]
@@ -299,41 +315,6 @@ class DepartmentReturnAdmin(FSMAdminMixin, NoDeleteAdmin):
     @admin.display(description=_("history"))
     def history(self, obj):
         return _entries_html(selectors.state_history(instance=obj))
-
-    def has_add_permission(self, request):
-        return False  # a return is opened by its department's filer
-
-    @staticmethod
-    def get_fsm_block_label(fsm_field_name):
-        return _("Transitions")
-
-    def get_fsm_label(self, transition):
-        return services.step_label(DepartmentReturn, transition.name)
-
-    def is_fsm_transition_visible(self, transition):
-        return transition.name in ADMIN_RETURN_STEPS
-
-    def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None):
-        if transition_name not in ADMIN_RETURN_STEPS:
-            self.message_user(request, _("This step is taken on the site."), messages.ERROR)
-            return False
-        try:
-            returns.RETURN_SERVICES[transition_name](
-                department_return=obj, by=request.user, **(kwargs or {})
-            )
-        except PermissionDenied as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return False
-        except ValidationError as exc:
-            self.message_user(request, "；".join(exc.messages), messages.ERROR)
-            return False
-        self.message_user(
-            request,
-            _("Done: %(action)s.")
-            % {"action": services.step_label(DepartmentReturn, transition_name)},
-            messages.SUCCESS,
-        )
-        return True
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -403,6 +384,19 @@ class OverdueDigestLogAdmin(ReadOnlyAdmin):
     list_select_related = ["campaign", "recipient", "notification"]
     list_per_page = 50
     search_fields = ["recipient__username"]
+
+    @admin.display(description=_("email sent at"), ordering="notification__email_sent_at")
+    def sent_at(self, obj):
+        return obj.notification.email_sent_at
+
+
+@admin.register(ManualReminderLog)
+class ManualReminderLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "campaign", "department", "recipient", "sent_by", "sent_at"]
+    list_filter = ["campaign", "day"]
+    list_select_related = ["campaign", "department", "recipient", "sent_by", "notification"]
+    list_per_page = 50
+    search_fields = ["department__name", "recipient__username"]
 
     @admin.display(description=_("email sent at"), ordering="notification__email_sent_at")
     def sent_at(self, obj):

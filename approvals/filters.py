@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account, Department
 
+from .centre import SORT_LABELS, sort_departments
 from .models import Filing, ReturnState
 
 
@@ -66,3 +67,39 @@ class ReturnFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
+
+
+class CentreFilter(ReturnFilter):
+    """The command centre's departments: by return state, kind, blocking findings, and sorted
+    by one of a fixed list of orders (``approvals.centre.SORTS``)."""
+
+    kind = django_filters.ChoiceFilter(
+        choices=Department.Kind.choices, label=_("Kind"), empty_label=_("All kinds")
+    )
+    blocking = django_filters.ChoiceFilter(
+        method="by_blocking",
+        choices=[("yes", _("With blocking findings")), ("no", _("Without blocking findings"))],
+        label=_("Blocking findings"),
+        empty_label=_("Either"),
+    )
+    sort = django_filters.ChoiceFilter(
+        method="by_sort",
+        # The default order is the empty choice, so it is not listed twice.
+        choices=[(key, label) for key, label in SORT_LABELS.items() if key != "department"],
+        label=_("Sort by"),
+        empty_label=SORT_LABELS["department"],
+    )
+
+    class Meta:
+        model = Department
+        fields = ["q", "state", "kind", "blocking", "sort"]
+
+    def by_blocking(self, queryset, name, value):
+        return (
+            queryset.filter(blocking_findings__gt=0)
+            if value == "yes"
+            else queryset.filter(blocking_findings=0)
+        )
+
+    def by_sort(self, queryset, name, value):
+        return sort_departments(queryset, value)

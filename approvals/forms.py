@@ -221,6 +221,7 @@ class CampaignForm(forms.ModelForm):
             "reminder_days",
             "office_email",
             "is_active",
+            "summary_published",
         ]
         widgets = {"starts_on": DateInput(), "deadline": DateInput()}
 

@@ -13,12 +13,14 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django_fsm_log.models import StateLog
 
+from cleanup.models import Finding, RosterMember, Severity
 from registry import roles
 from registry.models import Account, Department
 
@@ -27,9 +29,13 @@ from .forms import FORMS, RETURN_FORMS
 from .models import (
     ACCOUNTS_OPEN,
     SCAN_MISSING,
+    AccountTally,
     Campaign,
     DepartmentReturn,
     Filing,
+    ManualReminderLog,
+    Notification,
+    ReminderLog,
     ReturnState,
     hand_in_problems,
 )
@@ -158,15 +164,17 @@ def filing_history(*, filing: Filing) -> list[HistoryEntry]:
     return [created, *state_history(instance=filing)]
 
 
+def tallies(*, user):
+    """The account tally (``AccountTally``) of the departments the user sees."""
+    tally = AccountTally.objects.order_by()
+    if roles.sees_all(user):
+        return tally  # unfiltered, so that its covering indexes answer the totals
+    return tally.filter(department__in=Department.objects.for_user(user))
+
+
 def state_counts(*, user) -> list[tuple[str, str, int]]:
     """How many of the user's visible accounts are in each state, every state listed."""
-    counts = dict(
-        Filing.objects.for_user(user)
-        .order_by()
-        .values_list("state")
-        .annotate(n=Count("pk"))
-        .values_list("state", "n")
-    )
+    counts = dict(tallies(user=user).values_list("state").annotate(n=Sum("n")))
     return [(state.value, state.label, counts.get(state.value, 0)) for state in Filing.State]
 
 
@@ -276,18 +284,52 @@ def hand_in_blockers(*, department_return: DepartmentReturn) -> list[str]:
     return hand_in_problems(department_return)
 
 
-def _open_accounts():
-    """Per department row: its accounts still drafts or returned (a correlated count)."""
-    counts = (
-        Filing.objects.filter(
-            account__department=OuterRef("pk"), state__in=list(Filing.EDITABLE_STATES)
-        )
+def _tallied(states):
+    """Per department row: its accounts in these states, summed from the tally."""
+    total = (
+        AccountTally.objects.filter(department=OuterRef("pk"), state__in=list(states))
         .order_by()
-        .values("account__department")
+        .values("department")
+        .annotate(n=Sum("n"))
+        .values("n")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def _department_count(queryset, department_lookup: str):
+    """Per department row: how many rows of ``queryset`` belong to it (a correlated count)."""
+    counts = (
+        queryset.filter(**{department_lookup: OuterRef("pk")})
+        .order_by()
+        .values(department_lookup)
         .annotate(n=Count("pk"))
         .values("n")
     )
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def returned_accounts():
+    """Per department row: its accounts returned for revision."""
+    return _tallied([Filing.State.RETURNED])
+
+
+def open_findings(severity: str):
+    """Per department row: its open clean-up findings of one severity."""
+    return _department_count(
+        Finding.objects.open().filter(severity=severity), "account__department"
+    )
+
+
+def members_to_remove():
+    """Per department row: members of its groups' current rosters still to be removed (R5)."""
+    return _department_count(
+        RosterMember.objects.filter(
+            roster__is_current=True,
+            match__in=list(RosterMember.TO_REMOVE),
+            removal_done_at__isnull=True,
+        ),
+        "roster__account__department",
+    )
 
 
 def campaign_departments(*, user, campaign: Campaign):
@@ -306,7 +348,7 @@ def campaign_departments(*, user, campaign: Campaign):
             ),
             return_scan=Coalesce(F("this_return__scan"), Value(""), output_field=CharField()),
             handed_in_at=F("this_return__handed_in_at"),
-            open_accounts=_open_accounts(),
+            open_accounts=_tallied(Filing.EDITABLE_STATES),
         )
         .order_by("code")
     )
@@ -322,6 +364,13 @@ class ReturnCard:
     has_scan: bool
     open_accounts: int
     send_back_reason: str
+    returned_accounts: int = 0
+    blocking_findings: int = 0
+    members_to_remove: int = 0
+
+    @property
+    def draft_accounts(self) -> int:
+        return self.open_accounts - self.returned_accounts
 
     @property
     def state_label(self) -> str:
@@ -351,7 +400,11 @@ def filer_return_cards(*, user, campaign: Campaign) -> list[ReturnCard]:
         campaign_departments(user=user, campaign=campaign)
         .filter(pk__in=roles.filer_department_ids(user))
         .annotate(
-            send_back_reason=_last_comment(DepartmentReturn, "send_back", object_id="return_id")
+            send_back_reason=_last_comment(DepartmentReturn, "send_back", object_id="return_id"),
+            # The checklist's counts, in the same query.
+            returned_accounts=returned_accounts(),
+            blocking_findings=open_findings(Severity.BLOCKING),
+            members_to_remove=members_to_remove(),
         )
     )
     return [
@@ -362,6 +415,22 @@ def filer_return_cards(*, user, campaign: Campaign) -> list[ReturnCard]:
             has_scan=bool(row.return_scan),
             open_accounts=row.open_accounts,
             send_back_reason=row.send_back_reason or "",
+            returned_accounts=row.returned_accounts,
+            blocking_findings=row.blocking_findings,
+            members_to_remove=row.members_to_remove,
         )
         for row in rows
     ]
+
+
+def reminders_received(*, user, limit: int = 10) -> list[Notification]:
+    """The user's reminders, newest first: the daily sweep's and the reviewers' one-click ones,
+    read or not; one query."""
+    return list(
+        Notification.objects.filter(recipient=user)
+        .filter(
+            Q(pk__in=ReminderLog.objects.filter(recipient=user).values("notification"))
+            | Q(pk__in=ManualReminderLog.objects.filter(recipient=user).values("notification"))
+        )
+        .only("subject", "created_at", "link")[:limit]
+    )

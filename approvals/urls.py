@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import registration_views, views
+from . import centre_views, registration_views, views
 
 app_name = "approvals"
 
@@ -41,6 +41,24 @@ urlpatterns = [
     path("form/<int:department_pk>/xlsx/", registration_views.form_download, name="form_download"),
     path("form/<int:department_pk>/print/", registration_views.form_print, name="form_print"),
     path("form/register/", registration_views.register_export, name="register_export"),
+    # The reviewer's command centre and the summary a school can publish.
+    path("centre/", centre_views.command_centre, name="command_centre"),
+    path(
+        "centre/remind/<int:department_pk>/",
+        centre_views.department_remind,
+        name="department_remind",
+    ),
+    path(
+        "centre/charts/<slug:key>/<slug:file_format>/",
+        centre_views.chart_export,
+        name="chart_export",
+    ),
+    path("summary/<int:pk>/", centre_views.summary, name="summary"),
+    path(
+        "summary/<int:pk>/<slug:file_format>/",
+        centre_views.summary_download,
+        name="summary_download",
+    ),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),

@@ -38,6 +38,7 @@ def dashboard(request):
         "reviewer_todo": selectors.reviewer_todo(user=user) if roles.sees_all(user) else None,
         "filer_todo": selectors.filer_todo(user=user) if is_filer else None,
         "filer_findings": cleanup_selectors.filer_findings(user=user) if is_filer else None,
+        "reminders": selectors.reminders_received(user=user) if is_filer else None,
         "return_cards": (
             selectors.filer_return_cards(user=user, campaign=campaign)
             if campaign and is_filer
@@ -335,21 +336,28 @@ def return_scan(request, pk):
     return _download(scan, f"registration-form-{pk}")
 
 
-@login_required
-@require_GET
-def return_list(request):
-    if not roles.sees_all(request.user):
-        raise PermissionDenied(services.REVIEWER_ONLY)
+def campaign_rows(request, filter_class, departments):
+    """The active campaign, and a page of its departments (``departments(user=, campaign=)``)
+    filtered and sorted by ``filter_class`` from the query string: none without a campaign."""
     campaign = selectors.active_campaign()
-    rows = ReturnFilter(
+    rows = filter_class(
         request.GET,
         queryset=(
-            selectors.campaign_departments(user=request.user, campaign=campaign)
+            departments(user=request.user, campaign=campaign)
             if campaign
             else Department.objects.none()
         ),
     )
     page = Paginator(rows.qs, settings.NEWMEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return campaign, rows, page
+
+
+@login_required
+@require_GET
+def return_list(request):
+    if not roles.sees_all(request.user):
+        raise PermissionDenied(services.REVIEWER_ONLY)
+    campaign, rows, page = campaign_rows(request, ReturnFilter, selectors.campaign_departments)
     return render(
         request,
         "approvals/departmentreturn_list.html",

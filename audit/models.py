@@ -23,6 +23,7 @@ class AuditEvent(models.Model):
         TRANSITION = "transition", _("State changed")
         UNLOCKED = "unlocked", _("Login unlocked")
         USER_DEACTIVATED = "user_deactivated", _("User deactivated")
+        REMINDER_SENT = "reminder_sent", _("Reminder sent")
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", _("Succeeded")

@@ -201,8 +201,10 @@ class Finding(models.Model):
         verbose_name = _("finding")
         verbose_name_plural = _("findings")
         indexes = [
+            # Rule first: a count by severity alone then goes through the account's department
+            # (the command centre's per-department counts), not every open finding of it.
             models.Index(
-                fields=["severity", "rule"],
+                fields=["rule", "severity"],
                 condition=Q(resolved_at__isnull=True),
                 name="cleanup_finding_open_by_rule",
             )

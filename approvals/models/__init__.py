@@ -3,3 +3,4 @@
 from .campaign import *  # noqa: F403
 from .filing import *  # noqa: F403
 from .notification import *  # noqa: F403
+from .tally import *  # noqa: F403

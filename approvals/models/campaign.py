@@ -42,6 +42,14 @@ class Campaign(models.Model):
     )
     office_email = models.EmailField(_("office mailbox"), blank=True)
     is_active = models.BooleanField(_("active"), default=False)
+    summary_published = models.BooleanField(
+        _("summary published"),
+        default=False,
+        help_text=_(
+            "Anyone with the link may open the campaign's summary (totals only, no personal "
+            "data), without logging in."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

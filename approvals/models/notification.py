@@ -126,3 +126,47 @@ class OverdueDigestLog(models.Model):
 
     def __str__(self):
         return f"{self.day} · {self.recipient}"
+
+
+class ManualReminderLog(models.Model):
+    """A reviewer's one-click reminder to a department: once a day per campaign, department and
+    recipient, so a double click or a second reviewer the same day sends nothing more."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    day = models.DateField(_("day"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, related_name="+", verbose_name=_("notification")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reminder sent by hand")
+        verbose_name_plural = _("reminders sent by hand")
+        # The constraint's index also serves "the department's last reminder" (its prefix).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "department", "day", "recipient"],
+                name="approvals_manual_reminder_once_a_day",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.department} · {self.day} · {self.recipient}"

@@ -165,3 +165,67 @@ def test_it_shows_the_outsider_only_their_own_departments_return(
 def test_it_shows_no_return_card_to_a_reviewer_or_without_a_campaign(client_for, reviewer, filer):
     assert client_for(reviewer).get(URL).context["return_cards"] is None
     assert client_for(filer).get(URL).context["return_cards"] is None
+
+
+# The filer's checklist and the reminders received.
+
+
+def test_it_lists_what_the_department_must_still_do_with_links(
+    client_for, filer, reviewer, department, campaign
+):
+    from cleanup.models import Finding, MemberMatch, Roster, RosterMember, Severity
+    from registry.tests.factories import AccountFactory
+
+    filing_in(Filing.State.DRAFT, department=department)
+    filing_in(Filing.State.DRAFT, department=department)
+    filing_in(Filing.State.RETURNED, department=department)
+    group = AccountFactory(department=department)
+    Finding.objects.create(account=group, rule="forbidden_name", severity=Severity.BLOCKING)
+    roster = Roster.objects.create(account=group)
+    for row, match in enumerate(
+        [MemberMatch.NOT_STAFF, MemberMatch.NOT_STAFF, MemberMatch.OWN_DEPARTMENT]
+    ):
+        RosterMember.objects.create(
+            roster=roster,
+            row=row,
+            match=match,
+            staff=None if match == MemberMatch.NOT_STAFF else _staff(department),
+        )
+    response = client_for(filer).get(URL)
+    [card] = response.context["return_cards"]
+    assert (card.draft_accounts, card.returned_accounts) == (2, 1)
+    assert (card.blocking_findings, card.members_to_remove) == (1, 2)
+    body = response.content.decode()
+    account_list = reverse("approvals:account_list")
+    findings = reverse("cleanup:finding_list")
+    assert f"{account_list}?department={department.pk}&amp;state=draft" in body
+    assert f"{account_list}?department={department.pk}&amp;state=returned" in body
+    assert f"{findings}?department={department.pk}&amp;severity=blocking" in body
+    assert f"{findings}?department={department.pk}&amp;notice_rule=R5" in body
+
+
+def _staff(department):
+    from registry.tests.factories import StaffFactory
+
+    return StaffFactory(department=department)
+
+
+def test_it_shows_a_filer_the_reminders_received(client_for, filer, reviewer, department, campaign):
+    from approvals.services import centre as centre_services
+
+    _notify(filer, "不是提醒的消息")
+    [reminder] = centre_services.department_remind(department=department, by=reviewer)
+    Notification.objects.filter(pk=reminder.pk).update(read_at=datetime.datetime.now(datetime.UTC))
+    response = client_for(filer).get(URL)
+    assert [n.pk for n in response.context["reminders"]] == [reminder.pk]
+    assert reminder.subject in response.content.decode()
+
+
+def test_it_shows_the_outsider_none_of_another_departments_reminders(
+    client_for, filer, outsider, reviewer, department, campaign
+):
+    from approvals.services import centre as centre_services
+
+    centre_services.department_remind(department=department, by=reviewer)
+    assert client_for(outsider).get(URL).context["reminders"] == []
+    assert client_for(reviewer).get(URL).context["reminders"] is None

@@ -197,6 +197,9 @@ def test_the_image_installs_the_pins_and_gathers_static_files_with_a_throwaway_k
     assert {".env", ".venv", "var", ".git"} <= set(ignored)  # no secrets or local data inside
 
 
+# The live server needs a transactional database; serialized_rollback brings back what the
+# migrations made (content types, groups) for the transactional tests that follow.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_web_health_check_passes_behind_the_https_proxy(services, live_server, settings):
     """The check's own script, against a server with the production proxy settings."""
     settings.ALLOWED_HOSTS = ["newmedia.example.edu.cn"]

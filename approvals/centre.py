@@ -1,0 +1,422 @@
+"""Reads for the reviewer's command centre and the campaign's public summary.
+
+Every figure is counted by the database in one grouped query (or a correlated count per
+department row), so a page costs the same number of queries for 10 departments or 1,000; the
+accounts are counted from the tally the database keeps (``AccountTally``), so that a page costs
+about the same time for 1,000 accounts or 100,000. A chart
+is one ``Chart``: the page draws it (Chart.js, from ``as_json``), shows the same numbers as a
+table (``header`` and ``rows``) and exports them, so the three cannot disagree.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cleanup.models import Finding, Severity
+from cleanup.rules import ORDER, rule_title
+from registry.models import Account, Department
+
+from .models import (
+    CLOSURE_KINDS,
+    AccountTally,
+    Campaign,
+    DepartmentReturn,
+    Filing,
+    ManualReminderLog,
+    ReminderLog,
+    ReturnState,
+)
+from .selectors import (
+    DONE_RETURN_STATES,
+    campaign_departments,
+    members_to_remove,
+    open_findings,
+    tallies,
+)
+
+# Departments in the order a return moves, for sorting by how far each has got.
+RETURN_PROGRESS = (
+    ReturnState.NOT_STARTED,
+    ReturnState.IN_PROGRESS,
+    ReturnState.RETURNED,
+    ReturnState.HANDED_IN,
+    ReturnState.ACCEPTED,
+)
+
+# The command centre's sort orders: the only values ``?sort=`` accepts. Ties go by code.
+SORTS = {
+    "department": ("code",),
+    "-department": ("-code",),
+    "state": ("return_rank", "code"),
+    "-state": ("-return_rank", "code"),
+    "-open": ("-open_accounts", "code"),
+    "open": ("open_accounts", "code"),
+    "-blocking": ("-blocking_findings", "-warning_findings", "code"),
+    "blocking": ("blocking_findings", "warning_findings", "code"),
+    "reminded": (F("last_reminder_at").asc(nulls_first=True), "code"),
+    "-reminded": (F("last_reminder_at").desc(nulls_last=True), "code"),
+}
+SORT_LABELS = {
+    "department": _("Department (A to Z)"),
+    "-department": _("Department (Z to A)"),
+    "state": _("Return state (least advanced first)"),
+    "-state": _("Return state (most advanced first)"),
+    "-open": _("Open accounts (most first)"),
+    "open": _("Open accounts (fewest first)"),
+    "-blocking": _("Blocking findings (most first)"),
+    "blocking": _("Blocking findings (fewest first)"),
+    "reminded": _("Last reminder (longest ago first)"),
+    "-reminded": _("Last reminder (most recent first)"),
+}
+
+
+def _latest(queryset):
+    """Per department row: when it was last reminded through these logs."""
+    rows = queryset.filter(department=OuterRef("pk")).order_by("-created_at", "-pk")
+    return Subquery(rows.values("created_at")[:1])
+
+
+def centre_departments(*, user, campaign: Campaign):
+    """Every department the user sees, with its return to the campaign, its open accounts and
+    findings and its last reminder (the sweep's or a reviewer's), in one query."""
+    auto = ReminderLog.objects.filter(campaign=campaign)
+    manual = ManualReminderLog.objects.filter(campaign=campaign)
+    return (
+        campaign_departments(user=user, campaign=campaign)
+        .annotate(
+            blocking_findings=open_findings(Severity.BLOCKING),
+            warning_findings=open_findings(Severity.WARNING),
+            members_to_remove=members_to_remove(),
+            last_auto_at=_latest(auto),
+            last_auto_milestone=Subquery(
+                auto.filter(department=OuterRef("pk"))
+                .order_by("-created_at", "-pk")
+                .values("milestone")[:1]
+            ),
+            last_manual_at=_latest(manual),
+        )
+        .annotate(
+            # Greatest() is NULL on SQLite when either side is: each side falls back on the other.
+            last_reminder_at=Greatest(
+                Coalesce("last_auto_at", "last_manual_at"),
+                Coalesce("last_manual_at", "last_auto_at"),
+            ),
+            return_rank=Case(
+                *(
+                    When(return_state=state, then=Value(n))
+                    for n, state in enumerate(RETURN_PROGRESS)
+                ),
+                output_field=IntegerField(),
+            ),
+        )
+    )
+
+
+def sort_departments(queryset, sort: str):
+    """The rows in a whitelisted order; anything else keeps the default (by code)."""
+    return queryset.order_by(*SORTS[sort]) if sort in SORTS else queryset
+
+
+def attach_state_counts(rows: list[Department]) -> list[Department]:
+    """Give each row of a page its accounts by state (``state_counts``: state, label, count,
+    non-zero only) and ``total_accounts``, in one query for the whole page."""
+    counts: dict[int, dict[str, int]] = {row.pk: {} for row in rows}
+    grouped = (
+        AccountTally.objects.filter(department_id__in=list(counts))
+        .order_by()
+        .values_list("department_id", "state")
+        .annotate(n=Sum("n"))
+    )
+    for department_id, state, n in grouped:
+        counts[department_id][state] = n
+    for row in rows:
+        by_state = counts[row.pk]
+        row.state_counts = [
+            (state.value, state.label, by_state[state.value])
+            for state in Filing.State
+            if by_state.get(state.value)
+        ]
+        row.total_accounts = sum(by_state.values())
+    return rows
+
+
+@dataclass
+class CentreTotals:
+    departments: int
+    done: int
+    open_accounts: int
+    blocking_findings: int
+
+    @property
+    def late(self) -> int:
+        return self.departments - self.done
+
+
+def centre_totals(*, user, campaign: Campaign) -> CentreTotals:
+    """The headline figures over every department the user sees, in three queries."""
+    departments = campaign_departments(user=user, campaign=campaign).aggregate(
+        departments=Count("pk"),
+        done=Count("pk", filter=Q(return_state__in=list(DONE_RETURN_STATES))),
+    )
+    return CentreTotals(
+        **departments,
+        open_accounts=tallies(user=user)
+        .filter(state__in=list(Filing.EDITABLE_STATES))
+        .aggregate(n=Coalesce(Sum("n"), 0))["n"],
+        blocking_findings=Finding.objects.for_user(user)
+        .open()
+        .filter(severity=Severity.BLOCKING)
+        .count(),
+    )
+
+
+# Charts.
+
+
+@dataclass
+class Series:
+    label: str
+    values: list[int]
+    kind: str = ""  # a Chart.js dataset type, when it differs from the chart's
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    label_heading: str
+    labels: list[str]
+    series: list[Series] = field(default_factory=list)
+    kind: str = "bar"
+    stacked: bool = True
+    horizontal: bool = False
+
+    @property
+    def header(self) -> list[str]:
+        return [str(self.label_heading), *(str(s.label) for s in self.series)]
+
+    @property
+    def rows(self) -> list[list]:
+        return [[label, *(s.values[n] for s in self.series)] for n, label in enumerate(self.labels)]
+
+    @property
+    def empty(self) -> bool:
+        return not any(any(s.values) for s in self.series)
+
+    def as_json(self) -> dict:
+        return {
+            "type": self.kind,
+            "stacked": self.stacked,
+            "horizontal": self.horizontal,
+            "labels": [str(label) for label in self.labels],
+            "datasets": [
+                {"label": str(s.label), "data": s.values, **({"type": s.kind} if s.kind else {})}
+                for s in self.series
+            ],
+        }
+
+
+CHART_TITLES = {
+    "platforms": _("Accounts by platform and state"),
+    "progress": _("Hand-in progress"),
+    "closures": _("Closures by kind"),
+    "findings": _("Open findings by check"),
+}
+
+
+def _matrix(pairs, labels, columns) -> list[list[int]]:
+    """Counts of (row, column) pairs as one list of values per column."""
+    grid = {(row, column): n for row, column, n in pairs}
+    return [[grid.get((row, column), 0) for row in labels] for column in columns]
+
+
+def chart_platforms(*, user) -> Chart:
+    """Every visible account, by platform (rows) and approval state (series)."""
+    pairs = tallies(user=user).values_list("platform", "state").annotate(n=Sum("n"))
+    platforms = [p.value for p in Account.Platform]
+    states = list(Filing.State)
+    columns = _matrix(pairs, platforms, [s.value for s in states])
+    return Chart(
+        key="platforms",
+        title=str(CHART_TITLES["platforms"]),
+        label_heading=str(_("Platform")),
+        labels=[str(p.label) for p in Account.Platform],
+        series=[Series(str(s.label), values) for s, values in zip(states, columns, strict=True)],
+    )
+
+
+def chart_progress(*, user, campaign: Campaign | None) -> Chart:
+    """Returns handed in (and still handed in or accepted) per day, and the running total."""
+    days: list[date] = []
+    per_day: list[int] = []
+    if campaign is not None:
+        rows = (
+            DepartmentReturn.objects.for_user(user)
+            .filter(
+                campaign=campaign,
+                state__in=list(DONE_RETURN_STATES),
+                handed_in_at__isnull=False,
+            )
+            .annotate(day=TruncDate("handed_in_at"))
+            .order_by("day")
+            .values_list("day")
+            .annotate(n=Count("pk"))
+        )
+        for day, n in rows:
+            days.append(day)
+            per_day.append(n)
+    so_far, running = [], 0
+    for n in per_day:
+        running += n
+        so_far.append(running)
+    return Chart(
+        key="progress",
+        title=str(CHART_TITLES["progress"]),
+        label_heading=str(_("Day")),
+        labels=[day.isoformat() for day in days],
+        series=[
+            Series(str(_("Handed in that day")), per_day),
+            Series(str(_("Handed in so far")), so_far, kind="line"),
+        ],
+        stacked=False,
+    )
+
+
+def chart_closures(*, user) -> Chart:
+    """Accounts being closed and closed, by kind of closure."""
+    pairs = (
+        tallies(user=user)
+        .filter(state__in=[Filing.State.CLOSING, Filing.State.CLOSED])
+        .values_list("closure_kind", "state")
+        .annotate(n=Sum("n"))
+    )
+    kinds = [value for value, _label in CLOSURE_KINDS]
+    states = [Filing.State.CLOSING, Filing.State.CLOSED]
+    columns = _matrix(pairs, kinds, [s.value for s in states])
+    return Chart(
+        key="closures",
+        title=str(CHART_TITLES["closures"]),
+        label_heading=str(_("Kind of closure")),
+        labels=[str(label) for _value, label in CLOSURE_KINDS],
+        series=[Series(str(s.label), values) for s, values in zip(states, columns, strict=True)],
+    )
+
+
+def chart_findings(*, user) -> Chart:
+    """Open clean-up findings by check (only checks that find something), by severity."""
+    pairs = list(
+        Finding.objects.for_user(user)
+        .open()
+        .order_by()
+        .values_list("rule", "severity")
+        .annotate(n=Count("pk"))
+    )
+    rules = sorted({rule for rule, _severity, _n in pairs}, key=lambda r: (ORDER.get(r, 99), r))
+    severities = list(Severity)
+    columns = _matrix(pairs, rules, [s.value for s in severities])
+    return Chart(
+        key="findings",
+        title=str(CHART_TITLES["findings"]),
+        label_heading=str(_("Check")),
+        labels=[rule_title(rule) for rule in rules],
+        series=[
+            Series(str(s.label), values) for s, values in zip(severities, columns, strict=True)
+        ],
+        horizontal=True,
+    )
+
+
+def centre_chart(*, key: str, user, campaign: Campaign | None) -> Chart:
+    """One chart of the command centre by its key (KeyError for an unknown one)."""
+    if key == "progress":
+        return chart_progress(user=user, campaign=campaign)
+    return {"platforms": chart_platforms, "closures": chart_closures, "findings": chart_findings}[
+        key
+    ](user=user)
+
+
+def centre_charts(*, user, campaign: Campaign | None) -> list[Chart]:
+    """Every chart of the command centre, one query each."""
+    return [centre_chart(key=key, user=user, campaign=campaign) for key in CHART_TITLES]
+
+
+# The public summary.
+
+# Not decided yet: neither kept nor being closed.
+UNDECIDED_STATES = frozenset({Filing.State.DRAFT, Filing.State.SUBMITTED, Filing.State.RETURNED})
+
+
+@dataclass
+class Summary:
+    """School-wide totals after a campaign: accounts by platform and outcome, departments
+    handed in. Only counts and the campaign's own words: no person, no phone, no department."""
+
+    campaign: Campaign
+    as_of: date
+    header: list[str]
+    rows: list[list]
+    departments: int
+    handed_in: int
+
+
+def _outcomes() -> list[tuple[str, object]]:
+    """The summary's columns: (title, test on (state, closure kind))."""
+    closed = Filing.State.CLOSED.label
+    columns = [
+        (str(_("Kept: approved")), lambda s, k: s == Filing.State.APPROVED),
+        (str(_("Kept: registered")), lambda s, k: s == Filing.State.REGISTERED),
+    ]
+    for value, label in CLOSURE_KINDS:
+        columns.append(
+            (f"{closed}：{label}", lambda s, k, v=value: s == Filing.State.CLOSED and k == v)
+        )
+    columns += [
+        (str(_("Being closed")), lambda s, k: s == Filing.State.CLOSING),
+        (str(_("Still open")), lambda s, k: s in UNDECIDED_STATES),
+    ]
+    return columns
+
+
+def campaign_summary(*, campaign: Campaign) -> Summary:
+    """The campaign's summary over the whole register, in two queries."""
+    grouped = (
+        AccountTally.objects.order_by()
+        .values_list("platform", "state", "closure_kind")
+        .annotate(n=Sum("n"))
+    )
+    outcomes = _outcomes()
+    by_platform: dict[str, list[int]] = {}
+    for platform, state, kind, n in grouped:
+        row = by_platform.setdefault(platform, [0] * len(outcomes))
+        for index, (_title, test) in enumerate(outcomes):
+            if test(state, kind):
+                row[index] += n
+    rows = []
+    totals = [0] * (len(outcomes) + 1)
+    for platform in Account.Platform:
+        if platform.value not in by_platform:
+            continue
+        values = by_platform[platform.value]
+        values = [*values, sum(values)]
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+        rows.append([str(platform.label), *values])
+    rows.append([str(_("Total")), *totals])
+    departments = Department.objects.aggregate(
+        departments=Count("pk", distinct=True),
+        handed_in=Count(
+            "returns",
+            filter=Q(returns__campaign=campaign, returns__state__in=list(DONE_RETURN_STATES)),
+            distinct=True,
+        ),
+    )
+    return Summary(
+        campaign=campaign,
+        as_of=timezone.localdate(),
+        header=[str(_("Platform")), *(title for title, _test in outcomes), str(_("Total"))],
+        rows=rows,
+        **departments,
+    )

@@ -1,0 +1,38 @@
+from django import template
+from django.utils.html import format_html
+
+from ..centre import SORTS
+
+register = template.Library()
+
+# The order a column sorts in on the first click: counts of trouble, most first.
+FIRST_CLICK = {"open": "-open", "blocking": "-blocking"}
+DEFAULT_SORT = "department"
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key: str, label: str):
+    """A sortable column's header cell: a link that sorts by the column (the other way round
+    when it already does), and ``aria-sort`` saying how the rows are sorted now."""
+    current = context.get("sort") or DEFAULT_SORT
+    if current not in SORTS:
+        current = DEFAULT_SORT
+    if current == key:
+        state, target = "ascending", f"-{key}"
+    elif current == f"-{key}":
+        state, target = "descending", key
+    else:
+        state, target = "", FIRST_CLICK.get(key, key)
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    if target != DEFAULT_SORT:
+        query["sort"] = target
+    marker = {"ascending": " ▲", "descending": " ▼"}.get(state, "")
+    return format_html(
+        '<th scope="col"{}><a href="?{}">{}</a>{}</th>',
+        format_html(' aria-sort="{}"', state) if state else "",
+        query.urlencode(),
+        label,
+        format_html('<span aria-hidden="true">{}</span>', marker) if marker else "",
+    )

@@ -1,0 +1,299 @@
+"""The reviewer's command centre: who sees it, its rows, sorts and filters, its charts' numbers
+and its cost in queries."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.models import DepartmentReturn, Filing, ReminderLog, ReturnState
+from approvals.services.notifications import notification_build, notifications_create
+from approvals.tests.factories import CampaignFactory, filing_in, return_in
+from cleanup.models import Finding, Severity
+from registry.models import Account, Department
+from registry.tests.factories import AccountFactory, DepartmentFactory
+
+URL = reverse("approvals:command_centre")
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory()
+
+
+def _rows(response):
+    return {row.name: row for row in response.context["rows"]}
+
+
+def _chart(response, key):
+    data = json.loads(
+        response.content.decode()
+        .split('id="chart-data" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    return data[key]
+
+
+def test_it_sends_an_anonymous_visitor_to_the_login_page(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_refuses_filers_and_outsiders(client_for, filer, outsider):
+    assert client_for(filer).get(URL).status_code == 403
+    assert client_for(outsider).get(URL).status_code == 403
+
+
+def test_it_is_linked_from_the_reviewers_dashboard_and_the_nav(client_for, reviewer, campaign):
+    body = client_for(reviewer).get(reverse("approvals:dashboard")).content.decode()
+    assert body.count(f'href="{URL}"') == 2
+
+
+def test_it_says_when_no_campaign_is_active(client_for, reviewer, department):
+    response = client_for(reviewer).get(URL)
+    assert response.status_code == 200
+    assert response.context["campaign"] is None
+    assert response.context["rows"] == []
+
+
+def test_it_counts_down_and_shows_one_row_per_department(
+    client_for, reviewer, campaign, department, other_department
+):
+    filing_in(Filing.State.DRAFT, department=department)
+    filing_in(Filing.State.RETURNED, department=department)
+    filing_in(Filing.State.APPROVED, department=department)
+    return_in(ReturnState.HANDED_IN, campaign=campaign, department=other_department)
+    response = client_for(reviewer).get(URL)
+    body = response.content.decode()
+    assert campaign.title in body
+    assert "30" in body  # days left
+    rows = _rows(response)
+    mine, other = rows[department.name], rows[other_department.name]
+    assert (mine.return_state, mine.open_accounts, mine.total_accounts) == ("not_started", 2, 3)
+    assert [(state, n) for state, _label, n in mine.state_counts] == [
+        ("draft", 1),
+        ("returned", 1),
+        ("approved", 1),
+    ]
+    assert other.return_state == "handed_in"
+    totals = response.context["totals"]
+    assert (totals.departments, totals.done, totals.late, totals.open_accounts) == (2, 1, 1, 2)
+
+
+def test_it_shows_open_findings_and_the_last_reminder(
+    client_for, reviewer, filer, campaign, department
+):
+    account = AccountFactory(department=department)
+    Finding.objects.create(account=account, rule="forbidden_name", severity=Severity.BLOCKING)
+    Finding.objects.create(account=account, rule="no_real_name", severity=Severity.WARNING)
+    Finding.objects.create(
+        account=account,
+        rule="owner_missing",
+        severity=Severity.WARNING,
+        resolved_at=timezone.now(),
+    )
+    [notification] = notifications_create(
+        [notification_build(template="reminder", context={"campaign": campaign}, recipient=filer)]
+    )
+    ReminderLog.objects.create(
+        campaign=campaign,
+        department=department,
+        milestone=7,
+        recipient=filer,
+        notification=notification,
+    )
+    row = _rows(client_for(reviewer).get(URL))[department.name]
+    assert (row.blocking_findings, row.warning_findings) == (1, 1)
+    assert row.last_reminder_at is not None
+    assert row.last_auto_milestone == 7
+
+
+def _three_departments(campaign):
+    late = DepartmentFactory(name="甲学院", code="A", kind=Department.Kind.COLLEGE)
+    busy = DepartmentFactory(name="乙处", code="B", kind=Department.Kind.OFFICE)
+    done = DepartmentFactory(name="丙校区", code="C", kind=Department.Kind.CAMPUS)
+    for _n in range(3):
+        filing_in(Filing.State.DRAFT, department=busy)
+    filing_in(Filing.State.DRAFT, department=late)
+    blocked = AccountFactory(department=late)
+    Finding.objects.create(account=blocked, rule="forbidden_name", severity=Severity.BLOCKING)
+    return_in(ReturnState.ACCEPTED, campaign=campaign, department=done)
+    return_in(ReturnState.IN_PROGRESS, campaign=campaign, department=busy)
+    return late, busy, done
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("", ["甲学院", "乙处", "丙校区"]),
+        ("-department", ["丙校区", "乙处", "甲学院"]),
+        ("-open", ["乙处", "甲学院", "丙校区"]),
+        ("state", ["甲学院", "乙处", "丙校区"]),
+        ("-state", ["丙校区", "乙处", "甲学院"]),
+        ("-blocking", ["甲学院", "乙处", "丙校区"]),
+        # Not on the whitelist: ignored, never passed to the database.
+        ("name; DROP TABLE x", ["甲学院", "乙处", "丙校区"]),
+        ("department__filers__password", ["甲学院", "乙处", "丙校区"]),
+    ],
+)
+def test_it_sorts_on_a_whitelist(client_for, reviewer, campaign, sort, order):
+    _three_departments(campaign)
+    response = client_for(reviewer).get(URL, {"sort": sort})
+    assert response.status_code == 200
+    assert [row.name for row in response.context["rows"]] == order
+
+
+def test_it_marks_the_sorted_column_for_screen_readers(client_for, reviewer, campaign):
+    _three_departments(campaign)
+    body = client_for(reviewer).get(URL, {"sort": "-open"}).content.decode()
+    assert 'aria-sort="descending"' in body
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({"state": "accepted"}, ["丙校区"]),
+        ({"state": "not_started"}, ["甲学院"]),
+        ({"kind": "office"}, ["乙处"]),
+        ({"blocking": "yes"}, ["甲学院"]),
+        ({"blocking": "no"}, ["乙处", "丙校区"]),
+        ({"q": "校区"}, ["丙校区"]),
+    ],
+)
+def test_it_filters(client_for, reviewer, campaign, query, names):
+    _three_departments(campaign)
+    response = client_for(reviewer).get(URL, query)
+    assert [row.name for row in response.context["rows"]] == names
+
+
+def test_it_paginates(client_for, reviewer, campaign, settings):
+    settings.NEWMEDIA_PAGE_SIZE = 2
+    _three_departments(campaign)
+    client = client_for(reviewer)
+    assert len(client.get(URL).context["rows"]) == 2
+    assert [row.name for row in client.get(URL, {"page": 2}).context["rows"]] == ["丙校区"]
+
+
+def test_it_offers_a_reminder_only_to_departments_that_owe_something(
+    client_for, reviewer, campaign
+):
+    late, _busy, done = _three_departments(campaign)
+    body = client_for(reviewer).get(URL).content.decode()
+    assert reverse("approvals:department_remind", args=[late.pk]) in body
+    assert reverse("approvals:department_remind", args=[done.pk]) not in body
+
+
+# The charts: their JSON is what the database holds, and their tables show the same numbers.
+
+
+def test_it_charts_the_accounts_by_platform_and_state(client_for, reviewer, campaign):
+    filing_in(Filing.State.DRAFT, platform=Account.Platform.QQ_GROUP)
+    filing_in(Filing.State.DRAFT, platform=Account.Platform.QQ_GROUP)
+    filing_in(Filing.State.APPROVED, platform=Account.Platform.WEIBO, number="weibo1")
+    response = client_for(reviewer).get(URL)
+    chart = _chart(response, "platforms")
+    platforms = list(Account.Platform)
+    for dataset, state in zip(chart["datasets"], Filing.State, strict=True):
+        assert dataset["label"] == state.label
+        for platform, value in zip(platforms, dataset["data"], strict=True):
+            assert value == Filing.objects.filter(account__platform=platform, state=state).count()
+    _assert_table_matches(response, "platforms", chart)
+
+
+def test_it_charts_the_hand_in_progress_per_day_and_so_far(
+    client_for, reviewer, campaign, department, other_department
+):
+    third = DepartmentFactory()
+    now = timezone.now()
+    for dept, days_ago in ((department, 2), (other_department, 2), (third, 0)):
+        done = return_in(ReturnState.HANDED_IN, campaign=campaign, department=dept)
+        DepartmentReturn.objects.filter(pk=done.pk).update(
+            handed_in_at=now - timedelta(days=days_ago)
+        )
+    # Sent back: not handed in any more.
+    return_in(ReturnState.RETURNED, campaign=campaign, department=DepartmentFactory())
+    response = client_for(reviewer).get(URL)
+    chart = _chart(response, "progress")
+    today = timezone.localdate(now)
+    assert chart["labels"] == [
+        timezone.localdate(now - timedelta(days=2)).isoformat(),
+        today.isoformat(),
+    ]
+    assert chart["datasets"][0]["data"] == [2, 1]
+    assert chart["datasets"][1]["data"] == [2, 3]
+    assert (
+        chart["datasets"][1]["data"][-1]
+        == DepartmentReturn.objects.filter(
+            campaign=campaign, state__in=["handed_in", "accepted"]
+        ).count()
+    )
+    _assert_table_matches(response, "progress", chart)
+
+
+def test_it_charts_closures_by_kind(client_for, reviewer, campaign):
+    filing_in(Filing.State.CLOSING)
+    filing_in(Filing.State.CLOSED)
+    filing_in(Filing.State.CLOSED)
+    response = client_for(reviewer).get(URL)
+    chart = _chart(response, "closures")
+    dissolve = chart["labels"].index(str(Account.Disposition.DISSOLVE.label))
+    assert [d["data"][dissolve] for d in chart["datasets"]] == [1, 2]
+    assert (
+        sum(sum(d["data"]) for d in chart["datasets"])
+        == Filing.objects.filter(state__in=["closing", "closed"]).count()
+    )
+    _assert_table_matches(response, "closures", chart)
+
+
+def test_it_charts_open_findings_by_check(client_for, reviewer, campaign, department):
+    for _n in range(2):
+        account = AccountFactory(department=department)
+        Finding.objects.create(account=account, rule="forbidden_name", severity=Severity.BLOCKING)
+    Finding.objects.create(
+        account=AccountFactory(department=department),
+        rule="no_real_name",
+        severity=Severity.WARNING,
+    )
+    response = client_for(reviewer).get(URL)
+    chart = _chart(response, "findings")
+    assert len(chart["labels"]) == 2
+    blocking, warning = chart["datasets"]
+    assert (blocking["data"], warning["data"]) == ([2, 0], [0, 1])
+    _assert_table_matches(response, "findings", chart)
+
+
+def _assert_table_matches(response, key, chart):
+    [table] = [c for c in response.context["charts"] if c.key == key]
+    assert table.header[1:] == [d["label"] for d in chart["datasets"]]
+    assert [row[0] for row in table.rows] == chart["labels"]
+    for index, dataset in enumerate(chart["datasets"], 1):
+        assert [row[index] for row in table.rows] == dataset["data"]
+    body = response.content.decode()
+    for row in table.rows:
+        assert f'<th scope="row" class="fw-normal">{row[0]}</th>' in body
+
+
+def test_it_draws_with_the_projects_own_chart_library(client_for, reviewer, campaign):
+    body = client_for(reviewer).get(URL).content.decode()
+    assert "/static/vendor/chartjs/chart.umd.min.js" in body
+    assert "/static/centre-charts.js" in body
+    assert "<script>" not in body  # the content security policy forbids inline scripts
+
+
+@pytest.mark.parametrize("departments", [10, 200])
+def test_it_runs_a_bounded_number_of_queries(
+    client_for, reviewer, campaign, departments, django_assert_max_num_queries
+):
+    created = DepartmentFactory.create_batch(departments)
+    for n, department in enumerate(created[:5]):
+        filing_in(Filing.State.DRAFT, department=department, number=str(800000000 + n))
+        return_in(ReturnState.HANDED_IN, campaign=campaign, department=created[-1 - n])
+    client = client_for(reviewer)
+    # Session and user 2, permissions 2, the campaign 1, the rows' count and page 2, their
+    # accounts by state 1, the headline figures 3, the four charts 4, and the navigation's
+    # departments of the user 1 (registry.context_processors).
+    with django_assert_max_num_queries(16):
+        assert client.get(URL, {"sort": "-open"}).status_code == 200

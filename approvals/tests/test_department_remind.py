@@ -1,0 +1,151 @@
+"""The one-click reminder from the command centre: reviewers only, POST with CSRF, once a day
+per filer however often it is clicked, audited, sent through the outbox."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from approvals.models import Filing, ManualReminderLog, Notification, ReturnState
+from approvals.services import centre as centre_services
+from approvals.tests.factories import CampaignFactory, filing_in, return_in
+from audit.models import AuditEvent
+from registry.tests.factories import UserFactory
+
+
+@pytest.fixture
+def campaign(db):
+    return CampaignFactory(deadline=timezone.localdate() + timedelta(days=5))
+
+
+def _url(department):
+    return reverse("approvals:department_remind", args=[department.pk])
+
+
+@pytest.fixture
+def post(django_capture_on_commit_callbacks):
+    """POST as a browser would, running what the request queued on commit (the email task)."""
+
+    def run(client, url, data=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data or {})
+
+    return run
+
+
+def test_it_rejects_get(client_for, reviewer, campaign, department):
+    assert client_for(reviewer).get(_url(department)).status_code == 405
+
+
+def test_it_requires_the_csrf_token(client_for, reviewer, campaign, department, filer):
+    client = client_for(reviewer)
+    client.get(reverse("approvals:command_centre"))
+    assert client.post_without_token(_url(department)).status_code == 403
+    assert not ManualReminderLog.objects.exists()
+
+
+def test_it_refuses_filers_and_outsiders(client_for, filer, outsider, campaign, department, post):
+    assert post(client_for(filer), _url(department)).status_code == 403
+    assert post(client_for(outsider), _url(department)).status_code == 403
+    assert not ManualReminderLog.objects.exists()
+    assert not mail.outbox
+
+
+def test_it_sends_once_on_a_double_click(client_for, reviewer, filer, campaign, department, post):
+    filer.email = "filer@example.edu.cn"
+    filer.save()
+    client = client_for(reviewer)
+    first = post(client, _url(department))
+    second = post(client, _url(department))
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == reverse("approvals:command_centre")
+    assert ManualReminderLog.objects.count() == 1
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["filer@example.edu.cn"]
+    messages = [str(m) for m in second.wsgi_request._messages]
+    assert any("今天已" in m or "already" in m for m in messages)
+
+
+def test_it_sends_once_a_day_per_filer_through_the_service(
+    reviewer, second_reviewer, filer, campaign, department
+):
+    second_filer = UserFactory(username="filer2")
+    department.filers.add(second_filer)
+    first = centre_services.department_remind(department=department, by=reviewer)
+    again = centre_services.department_remind(department=department, by=second_reviewer)
+    assert len(first) == 2
+    assert again == []
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert (
+        len(centre_services.department_remind(department=department, by=reviewer, today=tomorrow))
+        == 2
+    )
+
+
+def test_it_writes_an_audit_row_and_the_log(
+    client_for, reviewer, filer, campaign, department, post
+):
+    post(client_for(reviewer), _url(department))
+    [log] = ManualReminderLog.objects.all()
+    assert (log.campaign, log.department, log.recipient, log.sent_by) == (
+        campaign,
+        department,
+        filer,
+        reviewer,
+    )
+    assert log.day == timezone.localdate()
+    [event] = AuditEvent.objects.filter(action=AuditEvent.Action.REMINDER_SENT)
+    assert event.user == reviewer
+    assert event.object_id == str(department.pk)
+    assert filer.username in event.detail
+
+
+def test_it_says_what_is_missing_in_the_email(
+    client_for, reviewer, filer, campaign, department, post, settings
+):
+    settings.NEWMEDIA_SITE_URL = "https://newmedia.example.edu.cn"
+    filer.email = "filer@example.edu.cn"
+    filer.save()
+    filing_in(Filing.State.DRAFT, department=department)
+    post(client_for(reviewer), _url(department))
+    [email] = mail.outbox
+    assert department.name in email.subject
+    assert "5" in email.subject  # days left
+    assert campaign.title in email.body
+    assert "1" in email.body and "https://newmedia.example.edu.cn/" in email.body
+    [notification] = Notification.objects.filter(recipient=filer)
+    assert notification.email_sent_at is not None  # sent through the outbox, and marked
+
+
+def test_it_says_the_deadline_has_passed(
+    reviewer, filer, department, django_capture_on_commit_callbacks
+):
+    CampaignFactory(starts_on=date(2026, 1, 1), deadline=timezone.localdate() - timedelta(days=2))
+    [notification] = centre_services.department_remind(department=department, by=reviewer)
+    assert "逾期" in notification.subject or "overdue" in notification.subject
+
+
+def test_it_refuses_a_department_that_owes_nothing(
+    client_for, reviewer, filer, campaign, department, post
+):
+    return_in(ReturnState.ACCEPTED, campaign=campaign, department=department)
+    response = post(client_for(reviewer), _url(department))
+    assert response.status_code == 302
+    assert not ManualReminderLog.objects.exists()
+
+
+def test_it_refuses_without_an_active_campaign(client_for, reviewer, filer, department, post):
+    post(client_for(reviewer), _url(department))
+    assert not ManualReminderLog.objects.exists()
+
+
+def test_it_returns_to_the_centre_as_the_reviewer_left_it(
+    client_for, reviewer, filer, campaign, department, post
+):
+    back = reverse("approvals:command_centre") + "?sort=-open&page=2"
+    response = post(client_for(reviewer), _url(department), {"next": back})
+    assert response["Location"] == back
+    response = post(client_for(reviewer), _url(department), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("approvals:command_centre")
