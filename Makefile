@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SECRET := var/secret_key
 
-.PHONY: run test install lint bench bench-sweep bench-findings bench-import
+.PHONY: run test install lint bench bench-centre bench-sweep bench-findings bench-import
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: install
 # Serves 10,000 accounts with gunicorn and measures the busy pages (docs/performance.md).
 bench: install
 	$(BIN)/python bench/bench_pages.py
+
+# The same pages with the reviewers' command centre at 1,000 departments and 100,000 accounts.
+bench-centre: install
+	$(BIN)/python bench/bench_pages.py --departments 1000 --accounts 100000
 
 # Times the daily reminder sweep over 1,000 departments and 100,000 accounts (docs/performance.md).
 bench-sweep: install

@@ -133,12 +133,11 @@ def attach_state_counts(rows: list[Department]) -> list[Department]:
     )
     for department_id, state, n in grouped:
         counts[department_id][state] = n
+    labels = [(state.value, str(state.label)) for state in Filing.State]  # translated once
     for row in rows:
         by_state = counts[row.pk]
         row.state_counts = [
-            (state.value, state.label, by_state[state.value])
-            for state in Filing.State
-            if by_state.get(state.value)
+            (value, label, by_state[value]) for value, label in labels if by_state.get(value)
         ]
         row.total_accounts = sum(by_state.values())
     return rows

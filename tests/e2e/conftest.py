@@ -124,6 +124,8 @@ def login(request, browser, demo, shots):
             viewport=viewport or {"width": 1280, "height": 900},
             locale="zh-CN",
             bypass_csp=bypass_csp,
+            # No collapse animations: a click lands on a form that is already where it stays.
+            reduced_motion="reduce",
         )
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))

@@ -100,7 +100,7 @@ def _open(page, name: str):
 def _act(page, action: str, *, fill: dict | None = None, files: dict | None = None):
     """Open an action's form on an account or return page, fill it in and confirm it."""
     page.click(f"[data-bs-target='#action-{action}']")
-    form = page.locator(f"#action-{action}")
+    form = page.locator(f"#action-{action}.show")  # opened, not still opening
     form.wait_for(state="visible")
     for selector, value in (fill or {}).items():
         if selector.startswith("select"):
@@ -286,11 +286,12 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     # The command centre: the department's row, found by its name, shows the hand-in and the
     # accounts by state, and nothing left for it to do, so there is no one to remind.
     _go(reviewer, "nav a[href='/centre/']")
+    shots.take(reviewer, "reviewer-command-centre")
     reviewer.fill("#id_q", DEPARTMENT)
     _go(reviewer, "main form[role=search] button[type=submit]")
     row = reviewer.locator("main tbody tr", has_text=DEPARTMENT)
     assert row.count() == 1
-    shots.take(reviewer, "reviewer-command-centre")
+    shots.take(reviewer, "reviewer-command-centre-department")
     with translation.override("zh-hans"):
         states = sorted(f"{Filing.State(s).label} 1" for s in added)
         handed_in = str(ReturnState.HANDED_IN.label)
