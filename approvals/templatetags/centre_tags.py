@@ -53,3 +53,17 @@ def state_count_links(row, list_url: str):
             for state, label, count in row.state_counts
         )
     )
+
+
+@register.simple_tag
+def chart_table_rows(chart):
+    """The rows of the table under a chart: the row's label (escaped), then its numbers. Built
+    in one string, like the links above, rather than a template node per cell."""
+    return mark_safe(
+        "".join(
+            f'<tr><th scope="row" class="fw-normal">{escape(label)}</th>'
+            + "".join(f'<td class="text-end">{value:d}</td>' for value in values)
+            + "</tr>"
+            for label, *values in chart.rows
+        )
+    )

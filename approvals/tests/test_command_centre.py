@@ -8,7 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import DepartmentReturn, Filing, ReminderLog, ReturnState
+from approvals.models import (
+    DepartmentReturn,
+    Filing,
+    ManualReminderLog,
+    ReminderLog,
+    ReturnState,
+)
 from approvals.services.notifications import notification_build, notifications_create
 from approvals.tests.factories import CampaignFactory, filing_in, return_in
 from cleanup.models import Finding, Severity
@@ -184,6 +190,20 @@ def test_it_offers_a_reminder_only_to_departments_that_owe_something(
     body = client_for(reviewer).get(URL).content.decode()
     assert reverse("approvals:department_remind", args=[late.pk]) in body
     assert reverse("approvals:department_remind", args=[done.pk]) not in body
+
+
+def test_its_reminder_form_carries_a_token_the_server_accepts(
+    client_for, reviewer, campaign, filer, department
+):
+    filing_in(Filing.State.DRAFT, department=department)
+    client = client_for(reviewer)
+    body = client.get(URL).content.decode()
+    action = reverse("approvals:department_remind", args=[department.pk])
+    form = body.split(f'action="{action}"')[1].split("</form>")[0]
+    token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = client.post(action, {"csrfmiddlewaretoken": token, "next": URL})
+    assert response.status_code == 302
+    assert ManualReminderLog.objects.filter(department=department, recipient=filer).exists()
 
 
 # The charts: their JSON is what the database holds, and their tables show the same numbers.
