@@ -60,9 +60,9 @@ class Notification(models.Model):
         return self.subject
 
 
-class ReminderLog(models.Model):
-    """One reminder per campaign, department, milestone and recipient: the unique constraint is
-    what keeps a rerun, a retry or a second worker from sending it twice."""
+class SentReminder(models.Model):
+    """What is kept of every reminder: the campaign and department it was about, who received
+    it and the notification that carried it."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
@@ -70,7 +70,6 @@ class ReminderLog(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
     )
-    milestone = models.PositiveSmallIntegerField(_("days before the deadline"))
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -83,7 +82,17 @@ class ReminderLog(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
+
+
+class ReminderLog(SentReminder):
+    """One reminder per campaign, department, milestone and recipient: the unique constraint is
+    what keeps a rerun, a retry or a second worker from sending it twice."""
+
+    milestone = models.PositiveSmallIntegerField(_("days before the deadline"))
+
+    class Meta(SentReminder.Meta):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminder log")
         constraints = [
@@ -128,36 +137,19 @@ class OverdueDigestLog(models.Model):
         return f"{self.day} · {self.recipient}"
 
 
-class ManualReminderLog(models.Model):
+class ManualReminderLog(SentReminder):
     """A reviewer's one-click reminder to a department: once a day per campaign, department and
     recipient, so a double click or a second reviewer the same day sends nothing more."""
 
-    campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="+", verbose_name=_("campaign")
-    )
-    department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
-    )
     day = models.DateField(_("day"))
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("recipient"),
-    )
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("sent by"),
     )
-    notification = models.OneToOneField(
-        Notification, on_delete=models.PROTECT, related_name="+", verbose_name=_("notification")
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(SentReminder.Meta):
         verbose_name = _("reminder sent by hand")
         verbose_name_plural = _("reminders sent by hand")
         # The constraint's index also serves "the department's last reminder" (its prefix).
