@@ -36,24 +36,32 @@ def command_centre(request):
     _reviewers_only(request.user)
     campaign, rows, page = campaign_rows(request, CentreFilter, centre.centre_departments)
     charts = centre.centre_charts(user=request.user, campaign=campaign)
+    totals = None
+    if campaign:
+        totals = centre.centre_totals(user=request.user, campaign=campaign, charts=charts)
     context = {
         "campaign": campaign,
         "filter": rows,
         "page": page,
         "rows": centre.attach_state_counts(list(page.object_list)),
         "sort": request.GET.get("sort", ""),
-        "totals": centre.centre_totals(user=request.user, campaign=campaign) if campaign else None,
-        "charts": charts,
-        "chart_data": {chart.key: chart.as_json() for chart in charts},
+        "totals": totals,
+        "charts": charts.values(),
+        "chart_data": {key: chart.as_json() for key, chart in charts.items()},
     }
     return render(request, "approvals/command_centre.html", context)
 
 
 @login_required
 @require_POST
-def department_remind(request, department_pk):
+def department_remind(request):
+    """The command centre's one form: the button clicked names the department."""
     _reviewers_only(request.user)
-    department = get_object_or_404(Department.objects.for_user(request.user), pk=department_pk)
+    try:
+        pk = int(request.POST.get("department", ""))
+    except ValueError:
+        raise Http404 from None
+    department = get_object_or_404(Department.objects.for_user(request.user), pk=pk)
     try:
         sent = centre_services.department_remind(department=department, by=request.user)
     except ValidationError as exc:
@@ -92,7 +100,9 @@ def chart_export(request, key, file_format):
     _reviewers_only(request.user)
     if key not in centre.CHART_TITLES or file_format not in FILE_FORMATS:
         raise Http404
-    chart = centre.centre_chart(key=key, user=request.user, campaign=selectors.active_campaign())
+    [chart] = centre.centre_charts(
+        user=request.user, campaign=selectors.active_campaign(), keys=[key]
+    ).values()
     content = centre_services.chart_file(chart=chart, file_format=file_format)
     return _attachment(content, file_format, f"{key}-{timezone.localdate():%Y%m%d}")
 

@@ -43,11 +43,7 @@ urlpatterns = [
     path("form/register/", registration_views.register_export, name="register_export"),
     # The reviewer's command centre and the summary a school can publish.
     path("centre/", centre_views.command_centre, name="command_centre"),
-    path(
-        "centre/remind/<int:department_pk>/",
-        centre_views.department_remind,
-        name="department_remind",
-    ),
+    path("centre/remind/", centre_views.department_remind, name="department_remind"),
     path(
         "centre/charts/<slug:key>/<slug:file_format>/",
         centre_views.chart_export,

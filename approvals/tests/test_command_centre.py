@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from approvals.models import (
     DepartmentReturn,
@@ -111,10 +111,73 @@ def test_it_shows_open_findings_and_the_last_reminder(
         recipient=filer,
         notification=notification,
     )
-    row = _rows(client_for(reviewer).get(URL))[department.name]
+    response = client_for(reviewer).get(URL)
+    row = _rows(response)[department.name]
     assert (row.blocking_findings, row.warning_findings) == (1, 1)
+    assert response.context["totals"].blocking_findings == 1
     assert row.last_reminder_at is not None
     assert row.last_auto_milestone == 7
+
+
+def _reminded(campaign, department, recipient, *, by=None, milestone=3):
+    """A reminder the sweep sent the department (or, with ``by``, a reviewer)."""
+    [notification] = notifications_create(
+        [
+            notification_build(
+                template="reminder", context={"campaign": campaign}, recipient=recipient
+            )
+        ]
+    )
+    fields = {"campaign": campaign, "department": department, "recipient": recipient}
+    if by is None:
+        return ReminderLog.objects.create(milestone=milestone, notification=notification, **fields)
+    return ManualReminderLog.objects.create(
+        day=timezone.localdate(), sent_by=by, notification=notification, **fields
+    )
+
+
+def test_each_row_says_in_words_where_its_department_stands(client_for, reviewer, filer, campaign):
+    busy = DepartmentFactory(name="<b>甲</b>学院", code="A&1")
+    quiet = DepartmentFactory(name="乙处", code="B")
+    done = DepartmentFactory(name="丙校区", code="C")
+    draft = filing_in(Filing.State.DRAFT, department=busy)
+    filing_in(Filing.State.APPROVED, department=busy)
+    Finding.objects.create(account=draft.account, rule="forbidden_name", severity=Severity.BLOCKING)
+    handed_in = return_in(ReturnState.HANDED_IN, campaign=campaign, department=busy)
+    return_in(ReturnState.ACCEPTED, campaign=campaign, department=done)
+    sweep = _reminded(campaign, busy, filer, milestone=3)
+    by_hand = _reminded(campaign, quiet, filer, by=reviewer)
+    body = client_for(reviewer).get(URL).content.decode()
+    cells = {
+        code: body.split(f">{code}</div>")[1].split("</tr>")[0] for code in ("A&amp;1", "B", "C")
+    }
+
+    # The department's own words are escaped; its name links to its return when it has one.
+    assert "<b>甲</b>" not in body
+    return_link = reverse("approvals:return_detail", args=[handed_in.pk])
+    assert f'<a href="{return_link}">&lt;b&gt;甲&lt;/b&gt;学院</a>' in body
+    assert '<th scope="row" class="fw-normal">乙处<div' in body
+    busy_row, quiet_row, done_row = cells["A&amp;1"], cells["B"], cells["C"]
+    accounts = reverse("approvals:account_list")
+    with translation.override("zh-hans"):
+        draft_label, approved_label = Filing.State.DRAFT.label, Filing.State.APPROVED.label
+        handed_in_label = ReturnState.HANDED_IN.label
+    assert f">{handed_in_label}</span>" in busy_row
+    assert f'href="{accounts}?department={busy.pk}&amp;state=draft">{draft_label} 1</a>' in busy_row
+    assert f'state=approved">{approved_label} 1</a>' in busy_row
+    findings = reverse("cleanup:finding_list")
+    assert f'href="{findings}?department={busy.pk}">1 个阻断，0 个警告</a>' in busy_row
+    when = timezone.localtime(sweep.created_at).strftime("%Y-%m-%d %H:%M")
+    assert f'{when}<div class="text-muted">每日提醒，距截止日期 3 天</div>' in busy_row
+    assert _remind_button(busy) in busy_row  # a draft is still open
+
+    assert "没有账号" in quiet_row
+    when = timezone.localtime(by_hand.created_at).strftime("%Y-%m-%d %H:%M")
+    assert f'{when}<div class="text-muted">由审核人发送</div>' in quiet_row
+    assert _remind_button(quiet) in quiet_row  # not handed in
+
+    assert "从未" in done_row
+    assert "无待办" in done_row and "<button" not in done_row
 
 
 def _three_departments(campaign):
@@ -183,13 +246,17 @@ def test_it_paginates(client_for, reviewer, campaign, settings):
     assert [row.name for row in client.get(URL, {"page": 2}).context["rows"]] == ["丙校区"]
 
 
+def _remind_button(department) -> str:
+    return f'name="department" value="{department.pk}"'
+
+
 def test_it_offers_a_reminder_only_to_departments_that_owe_something(
     client_for, reviewer, campaign
 ):
     late, _busy, done = _three_departments(campaign)
     body = client_for(reviewer).get(URL).content.decode()
-    assert reverse("approvals:department_remind", args=[late.pk]) in body
-    assert reverse("approvals:department_remind", args=[done.pk]) not in body
+    assert _remind_button(late) in body
+    assert _remind_button(done) not in body
 
 
 def test_its_reminder_form_carries_a_token_the_server_accepts(
@@ -197,12 +264,19 @@ def test_its_reminder_form_carries_a_token_the_server_accepts(
 ):
     filing_in(Filing.State.DRAFT, department=department)
     client = client_for(reviewer)
-    body = client.get(URL).content.decode()
-    action = reverse("approvals:department_remind", args=[department.pk])
+    body = client.get(URL + "?sort=-open").content.decode()
+    action = reverse("approvals:department_remind")
     form = body.split(f'action="{action}"')[1].split("</form>")[0]
+    assert form.count('name="csrfmiddlewaretoken"') == 1
+    assert _remind_button(department) in form
     token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    response = client.post(action, {"csrfmiddlewaretoken": token, "next": URL})
+    back = form.split('name="next" value="')[1].split('"')[0]
+    assert back == URL + "?sort=-open"
+    response = client.post(
+        action, {"csrfmiddlewaretoken": token, "next": back, "department": department.pk}
+    )
     assert response.status_code == 302
+    assert response["Location"] == back
     assert ManualReminderLog.objects.filter(department=department, recipient=filer).exists()
 
 
@@ -313,7 +387,8 @@ def test_it_runs_a_bounded_number_of_queries(
         return_in(ReturnState.HANDED_IN, campaign=campaign, department=created[-1 - n])
     client = client_for(reviewer)
     # Session and user 2, permissions 2, the campaign 1, the rows' count and page 2, their
-    # accounts by state 1, the headline figures 3, the four charts 4, and the navigation's
-    # departments of the user 1 (registry.context_processors).
-    with django_assert_max_num_queries(16):
+    # accounts by state 1, the departments' headline figures 1, the four charts 3 (platforms
+    # and closures share one), and the navigation's departments of the user 1
+    # (registry.context_processors).
+    with django_assert_max_num_queries(13):
         assert client.get(URL, {"sort": "-open"}).status_code == 200

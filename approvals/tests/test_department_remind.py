@@ -20,35 +20,42 @@ def campaign(db):
     return CampaignFactory(deadline=timezone.localdate() + timedelta(days=5))
 
 
-def _url(department):
-    return reverse("approvals:department_remind", args=[department.pk])
+URL = reverse("approvals:department_remind")
 
 
 @pytest.fixture
 def post(django_capture_on_commit_callbacks):
-    """POST as a browser would, running what the request queued on commit (the email task)."""
+    """Click a department's reminder button as a browser would, running what the request queued
+    on commit (the email task)."""
 
-    def run(client, url, data=None):
+    def run(client, department, data=None):
+        pk = department if isinstance(department, str) else department.pk
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, data or {})
+            return client.post(URL, {"department": pk, **(data or {})})
 
     return run
 
 
 def test_it_rejects_get(client_for, reviewer, campaign, department):
-    assert client_for(reviewer).get(_url(department)).status_code == 405
+    assert client_for(reviewer).get(URL, {"department": department.pk}).status_code == 405
 
 
 def test_it_requires_the_csrf_token(client_for, reviewer, campaign, department, filer):
     client = client_for(reviewer)
     client.get(reverse("approvals:command_centre"))
-    assert client.post_without_token(_url(department)).status_code == 403
+    assert client.post_without_token(URL, {"department": department.pk}).status_code == 403
+    assert not ManualReminderLog.objects.exists()
+
+
+@pytest.mark.parametrize("pk", ["", "x", "1.5", "999999"])
+def test_it_answers_404_for_no_such_department(client_for, reviewer, campaign, filer, post, pk):
+    assert post(client_for(reviewer), pk).status_code == 404
     assert not ManualReminderLog.objects.exists()
 
 
 def test_it_refuses_filers_and_outsiders(client_for, filer, outsider, campaign, department, post):
-    assert post(client_for(filer), _url(department)).status_code == 403
-    assert post(client_for(outsider), _url(department)).status_code == 403
+    assert post(client_for(filer), department).status_code == 403
+    assert post(client_for(outsider), department).status_code == 403
     assert not ManualReminderLog.objects.exists()
     assert not mail.outbox
 
@@ -57,8 +64,8 @@ def test_it_sends_once_on_a_double_click(client_for, reviewer, filer, campaign, 
     filer.email = "filer@example.edu.cn"
     filer.save()
     client = client_for(reviewer)
-    first = post(client, _url(department))
-    second = post(client, _url(department))
+    first = post(client, department)
+    second = post(client, department)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == reverse("approvals:command_centre")
     assert ManualReminderLog.objects.count() == 1
@@ -87,7 +94,7 @@ def test_it_sends_once_a_day_per_filer_through_the_service(
 def test_it_writes_an_audit_row_and_the_log(
     client_for, reviewer, filer, campaign, department, post
 ):
-    post(client_for(reviewer), _url(department))
+    post(client_for(reviewer), department)
     [log] = ManualReminderLog.objects.all()
     assert (log.campaign, log.department, log.recipient, log.sent_by) == (
         campaign,
@@ -109,7 +116,7 @@ def test_it_says_what_is_missing_in_the_email(
     filer.email = "filer@example.edu.cn"
     filer.save()
     filing_in(Filing.State.DRAFT, department=department)
-    post(client_for(reviewer), _url(department))
+    post(client_for(reviewer), department)
     [email] = mail.outbox
     assert department.name in email.subject
     assert "5" in email.subject  # days left
@@ -131,13 +138,13 @@ def test_it_refuses_a_department_that_owes_nothing(
     client_for, reviewer, filer, campaign, department, post
 ):
     return_in(ReturnState.ACCEPTED, campaign=campaign, department=department)
-    response = post(client_for(reviewer), _url(department))
+    response = post(client_for(reviewer), department)
     assert response.status_code == 302
     assert not ManualReminderLog.objects.exists()
 
 
 def test_it_refuses_without_an_active_campaign(client_for, reviewer, filer, department, post):
-    post(client_for(reviewer), _url(department))
+    post(client_for(reviewer), department)
     assert not ManualReminderLog.objects.exists()
 
 
@@ -145,7 +152,7 @@ def test_it_returns_to_the_centre_as_the_reviewer_left_it(
     client_for, reviewer, filer, campaign, department, post
 ):
     back = reverse("approvals:command_centre") + "?sort=-open&page=2"
-    response = post(client_for(reviewer), _url(department), {"next": back})
+    response = post(client_for(reviewer), department, {"next": back})
     assert response["Location"] == back
-    response = post(client_for(reviewer), _url(department), {"next": "https://evil.example/"})
+    response = post(client_for(reviewer), department, {"next": "https://evil.example/"})
     assert response["Location"] == reverse("approvals:command_centre")
