@@ -82,43 +82,53 @@ def _latest(queryset):
 
 def centre_departments(*, user, campaign: Campaign):
     """Every department the user sees, with its return to the campaign, its open accounts and
-    findings and its last reminder (the sweep's or a reviewer's), in one query."""
+    findings and its last reminders (the sweep's and a reviewer's), in one query."""
     auto = ReminderLog.objects.filter(campaign=campaign)
-    manual = ManualReminderLog.objects.filter(campaign=campaign)
-    return (
-        campaign_departments(user=user, campaign=campaign)
-        .annotate(
-            blocking_findings=open_findings(Severity.BLOCKING),
-            warning_findings=open_findings(Severity.WARNING),
-            members_to_remove=members_to_remove(),
-            last_auto_at=_latest(auto),
-            last_auto_milestone=Subquery(
-                auto.filter(department=OuterRef("pk"))
-                .order_by("-created_at", "-pk")
-                .values("milestone")[:1]
-            ),
-            last_manual_at=_latest(manual),
-        )
-        .annotate(
-            # Greatest() is NULL on SQLite when either side is: each side falls back on the other.
-            last_reminder_at=Greatest(
-                Coalesce("last_auto_at", "last_manual_at"),
-                Coalesce("last_manual_at", "last_auto_at"),
-            ),
-            return_rank=Case(
-                *(
-                    When(return_state=state, then=Value(n))
-                    for n, state in enumerate(RETURN_PROGRESS)
-                ),
-                output_field=IntegerField(),
-            ),
-        )
+    return campaign_departments(user=user, campaign=campaign).annotate(
+        blocking_findings=open_findings(Severity.BLOCKING),
+        warning_findings=open_findings(Severity.WARNING),
+        members_to_remove=members_to_remove(),
+        last_auto_at=_latest(auto),
+        last_auto_milestone=Subquery(
+            auto.filter(department=OuterRef("pk"))
+            .order_by("-created_at", "-pk")
+            .values("milestone")[:1]
+        ),
+        last_manual_at=_latest(ManualReminderLog.objects.filter(campaign=campaign)),
     )
+
+
+def _return_rank():
+    """How far a row's return has got (``RETURN_PROGRESS``), to sort by."""
+    return Case(
+        *(When(return_state=state, then=Value(n)) for n, state in enumerate(RETURN_PROGRESS)),
+        output_field=IntegerField(),
+    )
+
+
+def _last_reminder_at():
+    """The later of a row's last reminders. Greatest() is NULL on SQLite when either side is:
+    each side falls back on the other."""
+    return Greatest(
+        Coalesce("last_auto_at", "last_manual_at"), Coalesce("last_manual_at", "last_auto_at")
+    )
+
+
+# What a sort orders by besides the row's own columns: worked out only when sorting by it.
+SORT_ALIASES = {
+    "state": ("return_rank", _return_rank),
+    "reminded": ("last_reminder_at", _last_reminder_at),
+}
 
 
 def sort_departments(queryset, sort: str):
     """The rows in a whitelisted order; anything else keeps the default (by code)."""
-    return queryset.order_by(*SORTS[sort]) if sort in SORTS else queryset
+    if sort not in SORTS:
+        return queryset
+    if alias := SORT_ALIASES.get(sort.lstrip("-")):
+        name, expression = alias
+        queryset = queryset.alias(**{name: expression()})
+    return queryset.order_by(*SORTS[sort])
 
 
 def attach_state_counts(rows: list[Department]) -> list[Department]:

@@ -96,20 +96,16 @@ def department_rows(rows):
             ) % {"counter": row.members_to_remove}
             trouble += f'<div class="text-muted">{escape(members)}</div>'
         reminded = never
-        if row.last_reminder_at:
-            if row.last_manual_at and row.last_manual_at == row.last_reminder_at:
-                how = by_reviewer
-            else:
-                how = escape(
-                    ngettext(
-                        "daily reminder, %(counter)s day before the deadline",
-                        "daily reminder, %(counter)s days before the deadline",
-                        row.last_auto_milestone,
-                    )
-                    % {"counter": row.last_auto_milestone}
-                )
-            when = timezone.localtime(row.last_reminder_at).strftime("%Y-%m-%d %H:%M")
-            reminded = f'{when}<div class="text-muted">{how}</div>'
+        auto, manual = row.last_auto_at, row.last_manual_at
+        if manual and (auto is None or manual >= auto):
+            reminded = f'{_local(manual)}<div class="text-muted">{by_reviewer}</div>'
+        elif auto:
+            how = ngettext(
+                "daily reminder, %(counter)s day before the deadline",
+                "daily reminder, %(counter)s days before the deadline",
+                row.last_auto_milestone,
+            ) % {"counter": row.last_auto_milestone}
+            reminded = f'{_local(auto)}<div class="text-muted">{escape(how)}</div>'
         if row.open_accounts or row.return_state not in DONE_RETURN_STATES:
             # A button of the page's one reminder form: the one clicked names its department.
             action = (
@@ -130,6 +126,10 @@ def department_rows(rows):
             f"<td>{action}</td></tr>"
         )
     return mark_safe("".join(html))
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 @register.simple_tag

@@ -115,7 +115,7 @@ def test_it_shows_open_findings_and_the_last_reminder(
     row = _rows(response)[department.name]
     assert (row.blocking_findings, row.warning_findings) == (1, 1)
     assert response.context["totals"].blocking_findings == 1
-    assert row.last_reminder_at is not None
+    assert row.last_auto_at is not None and row.last_manual_at is None
     assert row.last_auto_milestone == 7
 
 
@@ -213,6 +213,25 @@ def test_it_sorts_on_a_whitelist(client_for, reviewer, campaign, sort, order):
     response = client_for(reviewer).get(URL, {"sort": sort})
     assert response.status_code == 200
     assert [row.name for row in response.context["rows"]] == order
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [("reminded", ["丙校区", "甲学院", "乙处"]), ("-reminded", ["乙处", "甲学院", "丙校区"])],
+)
+def test_it_sorts_by_the_later_of_the_last_reminders(
+    client_for, reviewer, filer, campaign, sort, order
+):
+    late, busy, _done = _three_departments(campaign)
+    now = timezone.now()
+    for log, days_ago in [
+        (_reminded(campaign, late, filer, milestone=5), 2),
+        (_reminded(campaign, busy, filer, milestone=7), 3),
+        (_reminded(campaign, busy, filer, by=reviewer), 1),  # later than the sweep's
+    ]:
+        type(log).objects.filter(pk=log.pk).update(created_at=now - timedelta(days=days_ago))
+    rows = client_for(reviewer).get(URL, {"sort": sort}).context["rows"]
+    assert [row.name for row in rows if row.name in order] == order  # not the filer's own
 
 
 def test_it_marks_the_sorted_column_for_screen_readers(client_for, reviewer, campaign):
