@@ -211,18 +211,20 @@ def filer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
     }
 
 
-def reviewer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
-    """What a reviewer must do now: the oldest submissions, and closures reported done."""
+def reviewer_queues(*, user) -> dict:
+    """What a reviewer must do, oldest first: submissions, and closures reported done."""
     rows = account_rows(user=user).order_by("filing__state_changed_at")
     return {
-        "submitted": list(rows.filter(filing__state=Filing.State.SUBMITTED)[:limit]),
-        "to_confirm": list(
-            rows.filter(
-                filing__state=Filing.State.CLOSING,
-                filing__closure_reported_at__isnull=False,
-            )[:limit]
+        "submitted": rows.filter(filing__state=Filing.State.SUBMITTED),
+        "to_confirm": rows.filter(
+            filing__state=Filing.State.CLOSING, filing__closure_reported_at__isnull=False
         ),
     }
+
+
+def reviewer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
+    """The first rows of each of the reviewer's queues."""
+    return {key: list(rows[:limit]) for key, rows in reviewer_queues(user=user).items()}
 
 
 def review_queue(*, user):

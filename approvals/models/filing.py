@@ -216,6 +216,11 @@ class Filing(ConcurrentTransitionMixin, models.Model):
             ("report_closed_filing", _("Can report a closure done")),
             ("confirm_closed_filing", _("Can confirm a closure")),
         ]
+        indexes = [
+            # The queues (submissions and closures, oldest first) read a few rows of one state
+            # in order, however many accounts there are, rather than sorting every row of it.
+            models.Index(fields=["state", "state_changed_at"], name="approvals_filing_queue"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(state__in=FilingState.values),

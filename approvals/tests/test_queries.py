@@ -1,9 +1,11 @@
 """The busy pages run a fixed number of queries, however many accounts there are."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from approvals.models import ReturnState
+from approvals.selectors import reviewer_queues
 from approvals.tests.factories import CampaignFactory, bulk_accounts, return_in
 from registry.models import Account
 
@@ -48,3 +50,16 @@ def test_it_runs_a_bounded_number_of_queries_for_a_filer(
     for name, limit in FILER_PAGES:
         with django_assert_max_num_queries(limit):
             assert client.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="reads SQLite's query plan; PostgreSQL plans by the table's size",
+)
+def test_the_reviewers_queues_read_a_few_rows_of_an_index_in_order(reviewer, department):
+    """The dashboard's queues (oldest submissions, closures reported) take the first rows of one
+    state from an index, rather than sorting every account in that state for each request."""
+    for key, rows in reviewer_queues(user=reviewer).items():
+        plan = rows.explain()
+        assert "approvals_filing_queue" in plan, (key, plan)
+        assert "TEMP B-TREE" not in plan, (key, plan)
