@@ -153,6 +153,19 @@ def attach_state_counts(rows: list[Department]) -> list[Department]:
     return rows
 
 
+def handed_in_counts(departments, campaign: Campaign) -> dict[str, int]:
+    """How many of these departments there are (``departments``) and how many of them have
+    handed in their return to the campaign (``handed_in``), in one query."""
+    return departments.aggregate(
+        departments=Count("pk", distinct=True),
+        handed_in=Count(
+            "returns",
+            filter=Q(returns__campaign=campaign, returns__state__in=list(DONE_RETURN_STATES)),
+            distinct=True,
+        ),
+    )
+
+
 @dataclass
 class CentreTotals:
     departments: int
@@ -169,12 +182,10 @@ def centre_totals(*, user, campaign: Campaign, charts: dict[str, "Chart"]) -> Ce
     """The headline figures over every department the user sees: the departments in one query,
     the accounts and findings from the page's own charts (``centre_charts``), so that the
     headline and the charts cannot disagree."""
-    departments = campaign_departments(user=user, campaign=campaign).aggregate(
-        departments=Count("pk"),
-        done=Count("pk", filter=Q(return_state__in=list(DONE_RETURN_STATES))),
-    )
+    counts = handed_in_counts(Department.objects.for_user(user), campaign)
     return CentreTotals(
-        **departments,
+        departments=counts["departments"],
+        done=counts["handed_in"],
         open_accounts=charts["platforms"].total(*Filing.EDITABLE_STATES),
         blocking_findings=charts["findings"].total(Severity.BLOCKING),
     )
@@ -436,14 +447,7 @@ def campaign_summary(*, campaign: Campaign) -> Summary:
         totals = [a + b for a, b in zip(totals, values, strict=True)]
         rows.append([str(platform.label), *values])
     rows.append([str(_("Total")), *totals])
-    departments = Department.objects.aggregate(
-        departments=Count("pk", distinct=True),
-        handed_in=Count(
-            "returns",
-            filter=Q(returns__campaign=campaign, returns__state__in=list(DONE_RETURN_STATES)),
-            distinct=True,
-        ),
-    )
+    departments = handed_in_counts(Department.objects.all(), campaign)
     return Summary(
         campaign=campaign,
         as_of=timezone.localdate(),
