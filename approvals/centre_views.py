@@ -130,14 +130,13 @@ def summary(request, pk):
 
 @require_GET
 def summary_download(request, pk, file_format):
+    build = {"pdf": centre_services.summary_pdf, "xlsx": centre_services.summary_xlsx}
+    if file_format not in build:
+        raise Http404
     campaign = _summary_campaign(request, pk)
     data = centre.campaign_summary(campaign=campaign)
     name = f"summary-{campaign.pk}-{data.as_of:%Y%m%d}"
-    if file_format == "pdf":
-        return _attachment(centre_services.summary_pdf(data), "pdf", name)
-    if file_format == "xlsx":
-        return _attachment(centre_services.summary_xlsx(data), "xlsx", name)
-    raise Http404
+    return _attachment(build[file_format](data), file_format, name)
 
 
 def _attachment(content: bytes, file_format: str, name: str) -> HttpResponse:

@@ -27,32 +27,16 @@ from registry.sheets import csv_bytes
 from ..centre import Chart, Summary
 from ..models import (
     Campaign,
-    DepartmentReturn,
-    Filing,
     ManualReminderLog,
     Notification,
-    ReturnState,
 )
 from .filings import REVIEWER_ONLY
 from .notifications import notification_build, notifications_create, site_link
-from .reminders import DepartmentStatus
+from .reminders import department_statuses
 
 NO_CAMPAIGN = gettext_lazy("No campaign is active.")
 NOTHING_OWED = gettext_lazy("%(department)s has nothing left to do: no reminder was sent.")
 NO_FILERS = gettext_lazy("%(department)s has no active filer to remind.")
-
-
-def department_status(*, campaign: Campaign, department: Department) -> DepartmentStatus:
-    """Where one department stands in the campaign (the sweep's words for what is missing)."""
-    state = (
-        DepartmentReturn.objects.filter(campaign=campaign, department=department)
-        .values_list("state", flat=True)
-        .first()
-    )
-    open_accounts = Filing.objects.filter(
-        account__department=department, state__in=list(Filing.EDITABLE_STATES)
-    ).count()
-    return DepartmentStatus(department, state or ReturnState.NOT_STARTED, open_accounts)
 
 
 def department_remind(*, department: Department, by, today=None) -> list[Notification]:
@@ -75,7 +59,9 @@ def _remind(*, department: Department, by, today) -> list[Notification]:
     campaign = Campaign.objects.select_for_update().filter(is_active=True).first()
     if campaign is None:
         raise ValidationError(NO_CAMPAIGN, code="no_campaign")
-    status = department_status(campaign=campaign, department=department)
+    [status] = department_statuses(
+        campaign=campaign, departments=Department.objects.filter(pk=department.pk), late_only=False
+    )
     if not status.missing:
         raise ValidationError(NOTHING_OWED % {"department": department.name}, code="nothing")
     filers = list(department.filers.filter(is_active=True).order_by("pk"))

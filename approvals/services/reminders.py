@@ -112,10 +112,16 @@ def milestone_due(*, campaign: Campaign, today: date) -> int | None:
     return min(due) if due else None
 
 
-def department_statuses(*, campaign: Campaign, late_only: bool = True) -> list[DepartmentStatus]:
-    """Every department's return state and open accounts, in one query."""
+def department_statuses(
+    *, campaign: Campaign, departments=None, late_only: bool = True
+) -> list[DepartmentStatus]:
+    """Each department's return state and open accounts (of every department, or of the
+    ``departments`` queryset), in one query; by default only the departments that still owe
+    something."""
     returns = DepartmentReturn.objects.filter(campaign=campaign, department=OuterRef("pk"))
-    departments = Department.objects.annotate(
+    if departments is None:
+        departments = Department.objects.all()
+    departments = departments.annotate(
         return_state=Subquery(returns.values("state")[:1]),
         open_accounts=Count(
             "accounts", filter=Q(accounts__filing__state__in=list(Filing.EDITABLE_STATES))

@@ -66,8 +66,13 @@ def test_it_shows_a_published_summary_without_login(client, register, file_forma
     assert client.get(_url(register, file_format)).status_code == 200
 
 
-def test_it_answers_404_for_an_unknown_format(client_for, reviewer, register):
-    assert client_for(reviewer).get(_url(register, "docx")).status_code == 404
+def test_it_answers_404_for_an_unknown_format(
+    client_for, reviewer, register, django_assert_max_num_queries
+):
+    client = client_for(reviewer)
+    # What the 404 page itself reads (the session, its user, the navigation): no summary.
+    with django_assert_max_num_queries(5):
+        assert client.get(_url(register, "docx")).status_code == 404
 
 
 def test_it_counts_by_platform_and_outcome(register):
