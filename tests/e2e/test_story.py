@@ -4,16 +4,17 @@ On top of the demo data, a new department's filer imports the registration form,
 the checks flag, uploads a work group's member roster, submits every account and hands in the
 stamped form; a reviewer returns one account, and after the filer's fix approves one, registers
 one and orders a duplicate closed; the filer reports it closed, the reviewer confirms; both
-dashboards then show the new numbers.
+dashboards then show the new numbers, and the reviewer reminds a department that is late.
 """
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from approvals.management.commands.seed_demo import PNG, SCAN_PDF
-from approvals.models import DepartmentReturn, Filing, ReturnState
+from approvals.models import DepartmentReturn, Filing, ManualReminderLog, ReturnState
 from approvals.tests.sheets import form_row, table, xlsx
 from cleanup.models import Finding
 from cleanup.tests.factories import qq_export
@@ -298,3 +299,15 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     assert sorted(row.locator("td").nth(2).inner_text().splitlines()) == states
     assert row.locator("td").nth(1).inner_text() == handed_in
     assert row.locator("button[type=submit]").count() == 0
+
+    # Another department has not handed in: one click reminds its filers, and its row says so.
+    _go(reviewer, "nav a[href='/centre/']")
+    late = reviewer.locator("main tbody tr", has=reviewer.locator("button[name=department]"))
+    name = late.first.locator("th").inner_text().splitlines()[0]
+    _go(reviewer, late.first.locator("button[name=department]"))
+    assert reviewer.locator(".alert-success").count() == 1, reviewer.inner_text("main")
+    shots.take(reviewer, "reviewer-reminder-sent")
+    assert ManualReminderLog.objects.filter(department__name=name).count() >= 1
+    row = reviewer.locator("main tbody tr", has=reviewer.get_by_text(name, exact=True))
+    with translation.override("zh-hans"):
+        assert str(_("sent by a reviewer")) in row.inner_text()
