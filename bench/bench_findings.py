@@ -31,10 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_sweep import database, git, machine
 from bench_sweep import timed as _timed
+from common import ROOT, add_database_url, check_database_url, database, git, machine
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TODAY = dt.date(2027, 5, 20)
 BATCH = 5000
@@ -381,14 +380,13 @@ def parse_args():
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--members", type=int, default=2_000_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database-url", default="")
+    add_database_url(parser)
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
     args = parser.parse_args()
     for name in ("departments", "accounts", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    if args.database_url and not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("--database-url must name a PostgreSQL server")
+    check_database_url(parser, args.database_url)
     return args
 
 
@@ -398,7 +396,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     tmpdir = Path(tempfile.mkdtemp(prefix="bench-findings-"))
     try:
-        with database(args, tmpdir) as url:
+        with database(args.database_url, tmpdir) as url:
             configure_environment(tmpdir, url)
             import django
 

@@ -31,7 +31,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, add_database_url, check_database_url, database, machine
+
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -42,24 +43,10 @@ QUERY_TARGET = 200
 MEMORY_TARGET_MB = 150
 
 
-def fresh_postgres(url: str) -> None:
-    """Drop and create the database the URL names (never one called newmedia)."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    if name == "newmedia":
-        raise SystemExit("bench: give a database of its own, not newmedia")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup(tmpdir: Path, database_url: str = "") -> None:
-    if database_url.startswith("postgres"):
-        fresh_postgres(database_url)
+def setup(tmpdir: Path, database_url: str) -> None:
     os.environ.update(
         {
-            "DATABASE_URL": database_url or f"sqlite:///{tmpdir / 'bench.sqlite3'}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "bench-import-not-a-secret-" + os.urandom(8).hex(),
             "DJANGO_SETTINGS_MODULE": "newmedia.settings.base",
             "MEDIA_ROOT": str(tmpdir / "media"),
@@ -250,20 +237,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="a PostgreSQL URL to measure on (dropped and created); SQLite in a temp dir if unset",
-    )
+    add_database_url(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        setup(Path(tmp), args.database_url)
+    check_database_url(parser, args.database_url)
+    with tempfile.TemporaryDirectory() as tmp, database(args.database_url, Path(tmp)) as url:
+        setup(Path(tmp), url)
         return run(args)
 
 
 def run(args) -> int:
-    from bench_pages import machine
-
     from registry.models import Account, Department
 
     data = make_file(args.rows)

@@ -25,13 +25,11 @@ import http.client
 import json
 import math
 import os
-import platform
 import re
 import resource
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -41,7 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, add_database_url, check_database_url, database, machine
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
 PAGE_SIZE = 50  # NEWMEDIA_PAGE_SIZE's default and AccountAdmin.list_per_page
@@ -59,10 +58,10 @@ ADMIN_ROW = re.compile(rb'<th class="field-name"><a href="/admin/registry/accoun
 # ------------------------------------------------------------------------------------------------
 
 
-def configure_environment(tmpdir: Path) -> dict[str, str]:
-    """The environment of this process and of the server: a fresh SQLite file, production mode."""
+def configure_environment(tmpdir: Path, database_url: str) -> dict[str, str]:
+    """The environment of this process and of the server: a fresh database, production mode."""
     env = {
-        "DATABASE_URL": f"sqlite:///{tmpdir / 'bench.sqlite3'}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-pages-not-a-secret-" + os.urandom(16).hex(),
         "ALLOWED_HOSTS": HOST,
         "DJANGO_SETTINGS_MODULE": "newmedia.settings.base",
@@ -442,61 +441,6 @@ def check_dashboard(status, body):
 # ------------------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    import django
-    import gunicorn
-
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) // 1024} MiB"
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_count": os.cpu_count(),
-        "cpu_model": model,
-        "memory": memory,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "django": django.get_version(),
-        "gunicorn": gunicorn.__version__,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": len(git("status", "--porcelain").splitlines()),
-    }
-
-
-def git(*args: str) -> str:
-    """Read-only git output, or "" outside a checkout. Takes no lock and writes no index, so it
-    cannot get in the way of someone committing at the same time."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip()
-
-
 def summarise(endpoints: list[Endpoint]) -> list[dict]:
     ceiling = endpoints[0]
     ceiling_rps = len(ceiling.latencies) / ceiling.elapsed
@@ -548,7 +492,7 @@ def print_report(rows: list[dict], targets: list[dict], info: dict, settings_use
     )
     print(
         f"machine: {info['nproc']} CPUs ({info['cpu_model'] or 'unknown'}), {info['memory']}, "
-        f"{info['kernel']}; Python {info['python']}, SQLite {info['sqlite']}, "
+        f"{info['kernel']}; Python {info['python']}, {info['database']}, "
         f"Django {info['django']}, gunicorn {info['gunicorn']}; load average at start "
         + " ".join(f"{x:.2f}" for x in info["load_average_at_start"])
         + ", at end "
@@ -655,14 +599,16 @@ def parse_args():
     parser.add_argument(
         "--analyze",
         action="store_true",
-        help="run SQLite's ANALYZE after loading, as a maintained database would have",
+        help="run ANALYZE after loading SQLite, as a maintained database would have (always "
+        "done on PostgreSQL)",
     )
     parser.add_argument(
         "--app",
         default="newmedia.wsgi",
         help="the WSGI module gunicorn serves (default newmedia.wsgi); a variant to compare",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    add_database_url(parser)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
     args = parser.parse_args()
     for name in (
         "departments",
@@ -675,6 +621,7 @@ def parse_args():
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    check_database_url(parser, args.database_url)
     if args.accounts < PAGE_SIZE:
         parser.error(f"--accounts must be at least {PAGE_SIZE}, a full page")
     return args
@@ -685,9 +632,20 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
     sys.path.insert(0, str(ROOT))
     tmpdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    try:
+        with database(args.database_url, tmpdir) as url:
+            return measure(args, tmpdir, url)
+    finally:
+        if args.keep and not args.database_url:
+            print(f"kept: {tmpdir}")
+        else:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def measure(args, tmpdir: Path, database_url: str) -> int:
     server = None
     try:
-        env = configure_environment(tmpdir)
+        env = configure_environment(tmpdir, database_url)
         import django
 
         django.setup()
@@ -701,15 +659,14 @@ def main() -> int:
         t1 = time.perf_counter()
         reviewer, superuser = load_data(args.departments, args.accounts)
         cookies = {"reviewer": login_cookie(reviewer), "superuser": login_cookie(superuser)}
-        if args.analyze:
+        if args.analyze or args.database_url:  # PostgreSQL's autovacuum would, soon after
             with connections["default"].cursor() as cursor:
                 cursor.execute("ANALYZE")
         connections.close_all()
         t2 = time.perf_counter()
         print(
             f"database: migrated in {t1 - t0:.1f} s, {args.departments} departments and "
-            f"{args.accounts} accounts loaded in "
-            f"{t2 - t1:.1f} s ({tmpdir / 'bench.sqlite3'})"
+            f"{args.accounts} accounts loaded in {t2 - t1:.1f} s ({info['database']})"
         )
 
         port = args.port or free_port()
@@ -878,10 +835,6 @@ def main() -> int:
         return 1 if failed else 0
     finally:
         stop_server(server)
-        if args.keep:
-            print(f"kept: {tmpdir}")
-        else:
-            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,23 +28,18 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import pstats
 import shutil
 import signal
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, add_database_url, check_database_url, database, machine
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEADLINE = dt.date(2027, 6, 8)
 DAY = dt.date(2027, 6, 1)  # a Tuesday: the 7-day milestone is due
@@ -73,32 +68,6 @@ def configure_environment(tmpdir: Path, database_url: str, broker_url: str) -> N
     )
     for name in ("CONN_MAX_AGE", "NEWMEDIA_REMIND_ON_WEEKENDS", "LANGUAGE_CODE"):
         os.environ.pop(name, None)  # the settings measured are the defaults
-
-
-@contextmanager
-def postgres_database(server_url: str):
-    """A database of its own on the server of ``server_url``, dropped afterwards."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"newmedia_bench_{uuid.uuid4().hex[:8]}"
-    admin = {
-        "dbname": "postgres",
-        "user": parts.username,
-        "password": parts.password,
-        "host": parts.hostname,
-        "port": parts.port,
-    }
-    with psycopg.connect(autocommit=True, **admin) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield parts._replace(path=f"/{name}").geturl()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(autocommit=True, **admin) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def load_data(n_departments: int, n_accounts: int):
@@ -360,59 +329,6 @@ def profile_sweep() -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    import django
-    from django.db import connection
-
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) // 1024} MiB"
-                break
-    except OSError:
-        pass
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW server_version")
-        else:
-            cursor.execute("SELECT sqlite_version()")
-        database_version = cursor.fetchone()[0]
-    return {
-        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu_model": model,
-        "memory": memory,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "database": f"{connection.vendor} {database_version}",
-        "sqlite_library": sqlite3.sqlite_version,
-        "django": django.get_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": len(git("status", "--porcelain").splitlines()),
-    }
-
-
-def git(*args: str) -> str:
-    """Read-only git output, or "" outside a checkout (no lock taken, no index written)."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip()
-
-
 def print_report(results: dict, n_departments: int, info: dict, settings_used: dict) -> None:
     median, low, high = results["median_s"], results["min_s"], results["max_s"]
     queries = results["queries"]
@@ -455,12 +371,7 @@ def parse_args():
     parser.add_argument("--departments", type=int, default=1000, help="departments (1000)")
     parser.add_argument("--accounts", type=int, default=100_000, help="accounts (100000)")
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (3)")
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="a PostgreSQL server (postgres://user@host:port/any): a database of its own is "
-        "created on it and dropped afterwards; default: SQLite in a temporary directory",
-    )
+    add_database_url(parser)
     parser.add_argument(
         "--broker-url",
         default="memory://localhost/",
@@ -473,18 +384,8 @@ def parse_args():
     for name in ("departments", "accounts", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    if args.database_url and not args.database_url.startswith(("postgres://", "postgresql://")):
-        parser.error("--database-url must name a PostgreSQL server")
+    check_database_url(parser, args.database_url)
     return args
-
-
-@contextmanager
-def database(args, tmpdir: Path):
-    if args.database_url:
-        with postgres_database(args.database_url) as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmpdir / 'bench.sqlite3'}"
 
 
 def main() -> int:
@@ -493,7 +394,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     tmpdir = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     try:
-        with database(args, tmpdir) as url:
+        with database(args.database_url, tmpdir) as url:
             configure_environment(tmpdir, url, args.broker_url)
             import django
 
