@@ -81,12 +81,12 @@ def _latest(queryset):
 
 
 def centre_departments(*, user, campaign: Campaign):
-    """Every department the user sees, with its return to the campaign, its open accounts and
-    findings and its last reminders (the sweep's and a reviewer's), in one query."""
+    """Every department the user sees, with its return to the campaign, its open accounts,
+    members to remove and last reminders (the sweep's and a reviewer's), in one query. Its open
+    findings are counted for a page at a time (``attach_counts``), or for every row when the
+    rows are filtered or sorted by them (``with_findings``)."""
     auto = ReminderLog.objects.filter(campaign=campaign)
     return campaign_departments(user=user, campaign=campaign).annotate(
-        blocking_findings=open_findings(Severity.BLOCKING),
-        warning_findings=open_findings(Severity.WARNING),
         members_to_remove=members_to_remove(),
         last_auto_at=_latest(auto),
         last_auto_milestone=Subquery(
@@ -98,42 +98,53 @@ def centre_departments(*, user, campaign: Campaign):
     )
 
 
-def _return_rank():
-    """How far a row's return has got (``RETURN_PROGRESS``), to sort by."""
-    return Case(
-        *(When(return_state=state, then=Value(n)) for n, state in enumerate(RETURN_PROGRESS)),
-        output_field=IntegerField(),
+def with_findings(queryset):
+    """The rows with their open findings by severity as aliases, to filter or sort by: one
+    correlated count per row and severity, so only when asked for."""
+    if "blocking_findings" in queryset.query.annotations:
+        return queryset
+    return queryset.alias(
+        blocking_findings=open_findings(Severity.BLOCKING),
+        warning_findings=open_findings(Severity.WARNING),
     )
 
 
-def _last_reminder_at():
-    """The later of a row's last reminders. Greatest() is NULL on SQLite when either side is:
-    each side falls back on the other."""
-    return Greatest(
-        Coalesce("last_auto_at", "last_manual_at"), Coalesce("last_manual_at", "last_auto_at")
+def _return_rank(queryset):
+    """How far a row's return has got (``RETURN_PROGRESS``), to sort by."""
+    rank = Case(
+        *(When(return_state=state, then=Value(n)) for n, state in enumerate(RETURN_PROGRESS)),
+        output_field=IntegerField(),
+    )
+    return queryset.alias(return_rank=rank)
+
+
+def _last_reminder_at(queryset):
+    """The later of a row's last reminders, to sort by. Greatest() is NULL on SQLite when either
+    side is: each side falls back on the other."""
+    return queryset.alias(
+        last_reminder_at=Greatest(
+            Coalesce("last_auto_at", "last_manual_at"), Coalesce("last_manual_at", "last_auto_at")
+        )
     )
 
 
 # What a sort orders by besides the row's own columns: worked out only when sorting by it.
-SORT_ALIASES = {
-    "state": ("return_rank", _return_rank),
-    "reminded": ("last_reminder_at", _last_reminder_at),
-}
+SORT_ALIASES = {"state": _return_rank, "reminded": _last_reminder_at, "blocking": with_findings}
 
 
 def sort_departments(queryset, sort: str):
     """The rows in a whitelisted order; anything else keeps the default (by code)."""
     if sort not in SORTS:
         return queryset
-    if alias := SORT_ALIASES.get(sort.lstrip("-")):
-        name, expression = alias
-        queryset = queryset.alias(**{name: expression()})
+    if aliases := SORT_ALIASES.get(sort.lstrip("-")):
+        queryset = aliases(queryset)
     return queryset.order_by(*SORTS[sort])
 
 
-def attach_state_counts(rows: list[Department]) -> list[Department]:
+def attach_counts(rows: list[Department]) -> list[Department]:
     """Give each row of a page its accounts by state (``state_counts``: state, label, count,
-    non-zero only) and ``total_accounts``, in one query for the whole page."""
+    non-zero only), ``total_accounts``, and its open findings by severity
+    (``blocking_findings``, ``warning_findings``), in two grouped queries for the whole page."""
     counts: dict[int, dict[str, int]] = {row.pk: {} for row in rows}
     grouped = (
         AccountTally.objects.filter(department_id__in=list(counts))
@@ -143,6 +154,14 @@ def attach_state_counts(rows: list[Department]) -> list[Department]:
     )
     for department_id, state, n in grouped:
         counts[department_id][state] = n
+    findings = {
+        (department_id, severity): n
+        for department_id, severity, n in Finding.objects.open()
+        .filter(account__department_id__in=list(counts))
+        .order_by()
+        .values_list("account__department_id", "severity")
+        .annotate(n=Count("pk"))
+    }
     labels = [(state.value, str(state.label)) for state in Filing.State]  # translated once
     for row in rows:
         by_state = counts[row.pk]
@@ -150,6 +169,8 @@ def attach_state_counts(rows: list[Department]) -> list[Department]:
             (value, label, by_state[value]) for value, label in labels if by_state.get(value)
         ]
         row.total_accounts = sum(by_state.values())
+        row.blocking_findings = findings.get((row.pk, Severity.BLOCKING), 0)
+        row.warning_findings = findings.get((row.pk, Severity.WARNING), 0)
     return rows
 
 

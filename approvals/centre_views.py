@@ -43,7 +43,7 @@ def command_centre(request):
         "campaign": campaign,
         "filter": rows,
         "page": page,
-        "rows": centre.attach_state_counts(list(page.object_list)),
+        "rows": centre.attach_counts(list(page.object_list)),
         "sort": request.GET.get("sort", ""),
         "totals": totals,
         "charts": charts.values(),

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account, Department
 
-from .centre import SORT_LABELS, sort_departments
+from .centre import SORT_LABELS, sort_departments, with_findings
 from .models import Filing, ReturnState
 
 
@@ -95,6 +95,7 @@ class CentreFilter(ReturnFilter):
         fields = ["q", "state", "kind", "blocking", "sort"]
 
     def by_blocking(self, queryset, name, value):
+        queryset = with_findings(queryset)
         return (
             queryset.filter(blocking_findings__gt=0)
             if value == "yes"

@@ -248,6 +248,7 @@ def test_it_marks_the_sorted_column_for_screen_readers(client_for, reviewer, cam
         ({"kind": "office"}, ["乙处"]),
         ({"blocking": "yes"}, ["甲学院"]),
         ({"blocking": "no"}, ["乙处", "丙校区"]),
+        ({"blocking": "no", "sort": "-blocking"}, ["乙处", "丙校区"]),
         ({"q": "校区"}, ["丙校区"]),
     ],
 )
@@ -406,8 +407,9 @@ def test_it_runs_a_bounded_number_of_queries(
         return_in(ReturnState.HANDED_IN, campaign=campaign, department=created[-1 - n])
     client = client_for(reviewer)
     # Session and user 2, permissions 2, the campaign 1, the rows' count and page 2, their
-    # accounts by state 1, the departments' headline figures 1, the four charts 3 (platforms
-    # and closures share one), and the navigation's departments of the user 1
-    # (registry.context_processors).
-    with django_assert_max_num_queries(13):
-        assert client.get(URL, {"sort": "-open"}).status_code == 200
+    # accounts by state and open findings 2, the departments' headline figures 1, the four
+    # charts 3 (platforms and closures share one), and the navigation's departments of the
+    # user 1 (registry.context_processors).
+    for query in ({"sort": "-open"}, {"blocking": "yes", "sort": "-blocking"}):
+        with django_assert_max_num_queries(14):
+            assert client.get(URL, query).status_code == 200

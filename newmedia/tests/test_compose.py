@@ -216,3 +216,9 @@ def test_the_web_health_check_passes_behind_the_https_proxy(services, live_serve
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_database_plans_for_ssd_storage(services):
+    """With the default random_page_cost, PostgreSQL scans every open finding for each row of the
+    command centre instead of reading a department's few (docs/performance.md)."""
+    assert _command(services["postgres"])[1:] == ["-c", "random_page_cost=1.1"]
