@@ -792,7 +792,7 @@ def measure(args, tmpdir: Path, database_url: str) -> int:
             "rounds": args.rounds,
             "warmup": args.warmup,
             "page_size": PAGE_SIZE,
-            "analyze": args.analyze,
+            "analyze": args.analyze or bool(args.database_url),
             "app": args.app,
         }
         print_report(rows, targets, info, settings_used)
