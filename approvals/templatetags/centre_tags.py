@@ -50,82 +50,103 @@ def sort_header(context, key: str, label: str):
     )
 
 
+class _Page:
+    """What every row of a page shares, worked out once: the lists' URLs, and each label and
+    message translated and escaped."""
+
+    def __init__(self):
+        self.account_list = escape(reverse("approvals:account_list"))
+        self.finding_list = escape(reverse("cleanup:finding_list"))
+        self.states = {value: escape(str(label)) for value, label in Filing.State.choices}
+        self.kinds = {value: escape(str(label)) for value, label in Department.Kind.choices}
+        self.returns = {value: escape(str(label)) for value, label in ReturnState.choices}
+        self.no_accounts = escape(_("No accounts"))
+        self.never = escape(_("Never"))
+        self.by_reviewer = escape(_("sent by a reviewer"))
+        self.remind = escape(_("Remind"))
+        self.nothing_owed = escape(_("Nothing owed"))
+        self.findings = _("%(blocking)s blocking, %(warning)s warnings")
+
+
 @register.simple_tag
 def department_rows(rows):
     """The command centre's table rows, one per department, built here in one string the way the
     admin builds its changelist rows (``items_for_result``): as template nodes, fifty rows of
-    eight cells took half of the page's rendering. Every label and message is translated once
-    for the page; every text that is not a number or a choice value of our own is escaped."""
-    account_list = escape(reverse("approvals:account_list"))
-    finding_list = escape(reverse("cleanup:finding_list"))
-    states = {value: escape(str(label)) for value, label in Filing.State.choices}
-    kinds = {value: escape(str(label)) for value, label in Department.Kind.choices}
-    returns = {value: escape(str(label)) for value, label in ReturnState.choices}
-    no_accounts = escape(_("No accounts"))
-    never = escape(_("Never"))
-    by_reviewer = escape(_("sent by a reviewer"))
-    remind = escape(_("Remind"))
-    nothing_owed = escape(_("Nothing owed"))
-    findings = _("%(blocking)s blocking, %(warning)s warnings")
-    html = []
-    for row in rows:
-        name = escape(row.name)
-        if row.return_id:
-            link = escape(reverse("approvals:return_detail", args=[row.return_id]))
-            name = f'<a href="{link}">{name}</a>'
-        if row.state_counts:
-            links = "".join(
-                f'<li><a href="{account_list}?department={row.pk:d}&amp;state={state}">'
-                f"{states[state]} {count:d}</a></li>"
-                for state, _label, count in row.state_counts
-            )
-            accounts = f'<ul class="list-unstyled small mb-0">{links}</ul>'
-        else:
-            accounts = f'<span class="text-muted">{no_accounts}</span>'
-        trouble = "0"
-        if row.blocking_findings or row.warning_findings:
-            counts = {"blocking": row.blocking_findings, "warning": row.warning_findings}
-            trouble = (
-                f'<a href="{finding_list}?department={row.pk:d}">{escape(findings % counts)}</a>'
-            )
-        if row.members_to_remove:
-            members = ngettext(
-                "%(counter)s member to remove",
-                "%(counter)s members to remove",
-                row.members_to_remove,
-            ) % {"counter": row.members_to_remove}
-            trouble += f'<div class="text-muted">{escape(members)}</div>'
-        reminded = never
-        auto, manual = row.last_auto_at, row.last_manual_at
-        if manual and (auto is None or manual >= auto):
-            reminded = f'{_local(manual)}<div class="text-muted">{by_reviewer}</div>'
-        elif auto:
-            how = ngettext(
-                "daily reminder, %(counter)s day before the deadline",
-                "daily reminder, %(counter)s days before the deadline",
-                row.last_auto_milestone,
-            ) % {"counter": row.last_auto_milestone}
-            reminded = f'{_local(auto)}<div class="text-muted">{escape(how)}</div>'
-        if row.open_accounts or row.return_state not in DONE_RETURN_STATES:
-            # A button of the page's one reminder form: the one clicked names its department.
-            action = (
-                f'<button class="btn btn-sm btn-outline-primary" type="submit" '
-                f'name="department" value="{row.pk:d}">{remind}'
-                f'<span class="visually-hidden"> {escape(row.name)}</span></button>'
-            )
-        else:
-            action = f'<span class="text-muted small">{nothing_owed}</span>'
-        html.append(
-            f'<tr><th scope="row" class="fw-normal">{name}'
-            f'<div class="small text-muted">{escape(row.code)}</div></th>'
-            f"<td>{kinds.get(row.kind, '')}</td>"
-            f'<td><span class="badge {state_class(row.return_state)}">'
-            f"{returns[row.return_state]}</span></td>"
-            f"<td>{accounts}</td><td>{row.open_accounts:d}</td>"
-            f'<td class="small">{trouble}</td><td class="small">{reminded}</td>'
-            f"<td>{action}</td></tr>"
+    eight cells took half of the page's rendering. Every text that is not a number or a choice
+    value of our own is escaped."""
+    page = _Page()
+    return mark_safe("".join(_row(page, row) for row in rows))
+
+
+def _row(page: _Page, row) -> str:
+    name = escape(row.name)
+    if row.return_id:
+        link = escape(reverse("approvals:return_detail", args=[row.return_id]))
+        name = f'<a href="{link}">{name}</a>'
+    return (
+        f'<tr><th scope="row" class="fw-normal">{name}'
+        f'<div class="small text-muted">{escape(row.code)}</div></th>'
+        f"<td>{page.kinds.get(row.kind, '')}</td>"
+        f'<td><span class="badge {state_class(row.return_state)}">'
+        f"{page.returns[row.return_state]}</span></td>"
+        f"<td>{_accounts(page, row)}</td><td>{row.open_accounts:d}</td>"
+        f'<td class="small">{_trouble(page, row)}</td>'
+        f'<td class="small">{_reminded(page, row)}</td>'
+        f"<td>{_action(page, row)}</td></tr>"
+    )
+
+
+def _accounts(page: _Page, row) -> str:
+    """The row's accounts by state, each linking to the list of them."""
+    if not row.state_counts:
+        return f'<span class="text-muted">{page.no_accounts}</span>'
+    links = "".join(
+        f'<li><a href="{page.account_list}?department={row.pk:d}&amp;state={state}">'
+        f"{page.states[state]} {count:d}</a></li>"
+        for state, _label, count in row.state_counts
+    )
+    return f'<ul class="list-unstyled small mb-0">{links}</ul>'
+
+
+def _trouble(page: _Page, row) -> str:
+    """The row's open findings (linking to them) and roster members to remove."""
+    cell = "0"
+    if row.blocking_findings or row.warning_findings:
+        text = page.findings % {"blocking": row.blocking_findings, "warning": row.warning_findings}
+        cell = f'<a href="{page.finding_list}?department={row.pk:d}">{escape(text)}</a>'
+    if row.members_to_remove:
+        members = ngettext(
+            "%(counter)s member to remove", "%(counter)s members to remove", row.members_to_remove
+        ) % {"counter": row.members_to_remove}
+        cell += f'<div class="text-muted">{escape(members)}</div>'
+    return cell
+
+
+def _reminded(page: _Page, row) -> str:
+    """When the row was last reminded, and by whom: a reviewer, or the daily sweep."""
+    auto, manual = row.last_auto_at, row.last_manual_at
+    if manual and (auto is None or manual >= auto):
+        return f'{_local(manual)}<div class="text-muted">{page.by_reviewer}</div>'
+    if auto:
+        how = ngettext(
+            "daily reminder, %(counter)s day before the deadline",
+            "daily reminder, %(counter)s days before the deadline",
+            row.last_auto_milestone,
+        ) % {"counter": row.last_auto_milestone}
+        return f'{_local(auto)}<div class="text-muted">{escape(how)}</div>'
+    return page.never
+
+
+def _action(page: _Page, row) -> str:
+    """A button of the page's one reminder form (the one clicked names its department), for a
+    department that still owes something."""
+    if row.open_accounts or row.return_state not in DONE_RETURN_STATES:
+        return (
+            f'<button class="btn btn-sm btn-outline-primary" type="submit" '
+            f'name="department" value="{row.pk:d}">{page.remind}'
+            f'<span class="visually-hidden"> {escape(row.name)}</span></button>'
         )
-    return mark_safe("".join(html))
+    return f'<span class="text-muted small">{page.nothing_owed}</span>'
 
 
 def _local(moment) -> str:
