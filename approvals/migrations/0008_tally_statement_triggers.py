@@ -24,24 +24,19 @@ POSTGRESQL = [
     "DROP TRIGGER approvals_tally_filing ON approvals_filing",
     "DROP TRIGGER approvals_tally_filing_update ON approvals_filing",
     "DROP FUNCTION approvals_tally_filing()",
-    f"""CREATE FUNCTION approvals_tally_filings_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      {INTO}
-      SELECT a.department_id, a.platform, f.state, f.closure_kind, COUNT(*)
-      FROM new_filings f JOIN registry_account a ON a.id = f.account_id
-      GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-      {UPSERT};
-      RETURN NULL;
-    END $$""",
-    f"""CREATE FUNCTION approvals_tally_filings_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      {INTO}
-      SELECT a.department_id, a.platform, f.state, f.closure_kind, -COUNT(*)
-      FROM old_filings f JOIN registry_account a ON a.id = f.account_id
-      GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-      {UPSERT};
-      RETURN NULL;
-    END $$""",
+    *(
+        f"""CREATE FUNCTION approvals_tally_filings_{event}() RETURNS trigger LANGUAGE plpgsql
+        AS $$
+        BEGIN
+          {INTO}
+          SELECT a.department_id, a.platform, f.state, f.closure_kind, {sign}COUNT(*)
+          FROM {rows} f JOIN registry_account a ON a.id = f.account_id
+          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+          {UPSERT};
+          RETURN NULL;
+        END $$"""
+        for event, rows, sign in (("inserted", "new_filings", ""), ("deleted", "old_filings", "-"))
+    ),
     f"""CREATE FUNCTION approvals_tally_filings_updated() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       {INTO}
