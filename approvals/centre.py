@@ -272,8 +272,10 @@ CHART_TITLES = {
 
 
 def _matrix(pairs, labels, columns) -> list[list[int]]:
-    """Counts of (row, column) pairs as one list of values per column."""
-    grid = {(row, column): n for row, column, n in pairs}
+    """Counts of (row, column) pairs, a pair's counts summed, as one list of values per column."""
+    grid: dict[tuple[str, str], int] = {}
+    for row, column, n in pairs:
+        grid[row, column] = grid.get((row, column), 0) + n
     return [[grid.get((row, column), 0) for row in labels] for column in columns]
 
 
@@ -293,12 +295,9 @@ def _state_series(states, columns) -> list[Series]:
 
 def chart_platforms(*, groups) -> Chart:
     """Every visible account (``account_groups``), by platform (rows) and state (series)."""
-    pairs: dict[tuple[str, str], int] = {}
-    for platform, state, _kind, n in groups:
-        pairs[platform, state] = pairs.get((platform, state), 0) + n
     states = list(Filing.State)
     columns = _matrix(
-        ((p, s, n) for (p, s), n in pairs.items()),
+        ((platform, state, n) for platform, state, _kind, n in groups),
         [p.value for p in Account.Platform],
         [s.value for s in states],
     )
@@ -351,12 +350,11 @@ def chart_progress(*, user, campaign: Campaign | None) -> Chart:
 def chart_closures(*, groups) -> Chart:
     """Accounts being closed and closed (``account_groups``), by kind of closure."""
     states = [Filing.State.CLOSING, Filing.State.CLOSED]
-    pairs: dict[tuple[str, str], int] = {}
-    for _platform, state, kind, n in groups:
-        if state in states:
-            pairs[kind, state] = pairs.get((kind, state), 0) + n
-    kinds = [value for value, _label in CLOSURE_KINDS]
-    columns = _matrix(((k, s, n) for (k, s), n in pairs.items()), kinds, [s.value for s in states])
+    columns = _matrix(
+        ((kind, state, n) for _platform, state, kind, n in groups),
+        [value for value, _label in CLOSURE_KINDS],
+        [s.value for s in states],
+    )
     return Chart(
         key="closures",
         title=str(CHART_TITLES["closures"]),
