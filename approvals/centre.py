@@ -142,8 +142,8 @@ def sort_departments(queryset, sort: str):
 
 
 def attach_counts(rows: list[Department]) -> list[Department]:
-    """Give each row of a page its accounts by state (``state_counts``: state, label, count,
-    non-zero only), ``total_accounts``, and its open findings by severity
+    """Give each row of a page its accounts by state (``state_counts``: state and count, in the
+    workflow's order, non-zero only), ``total_accounts``, and its open findings by severity
     (``blocking_findings``, ``warning_findings``), in two grouped queries for the whole page."""
     counts: dict[int, dict[str, int]] = {row.pk: {} for row in rows}
     grouped = (
@@ -162,11 +162,10 @@ def attach_counts(rows: list[Department]) -> list[Department]:
         .values_list("account__department_id", "severity")
         .annotate(n=Count("pk"))
     }
-    labels = [(state.value, str(state.label)) for state in Filing.State]  # translated once
     for row in rows:
         by_state = counts[row.pk]
         row.state_counts = [
-            (value, label, by_state[value]) for value, label in labels if by_state.get(value)
+            (state, by_state[state]) for state in Filing.State.values if by_state.get(state)
         ]
         row.total_accounts = sum(by_state.values())
         row.blocking_findings = findings.get((row.pk, Severity.BLOCKING), 0)

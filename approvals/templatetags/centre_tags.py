@@ -103,7 +103,7 @@ def _accounts(page: _Page, row) -> str:
     links = "".join(
         f'<li><a href="{page.account_list}?department={row.pk:d}&amp;state={state}">'
         f"{page.states[state]} {count:d}</a></li>"
-        for state, _label, count in row.state_counts
+        for state, count in row.state_counts
     )
     return f'<ul class="list-unstyled small mb-0">{links}</ul>'
 
