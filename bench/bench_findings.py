@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from bench_sweep import timed as _timed
-from common import ROOT, add_database_url, check_database_url, database, git, machine
+from common import ROOT, add_database_url, database, git, machine
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TODAY = dt.date(2027, 5, 20)
@@ -386,7 +386,6 @@ def parse_args():
     for name in ("departments", "accounts", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    check_database_url(parser, args.database_url)
     return args
 
 

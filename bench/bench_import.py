@@ -31,7 +31,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from common import ROOT, add_database_url, check_database_url, database, machine
+from common import ROOT, add_database_url, database, machine
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -239,7 +239,6 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     add_database_url(parser)
     args = parser.parse_args()
-    check_database_url(parser, args.database_url)
     with tempfile.TemporaryDirectory() as tmp, database(args.database_url, Path(tmp)) as url:
         setup(Path(tmp), url)
         return run(args)

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common import ROOT, add_database_url, check_database_url, database, machine
+from common import ROOT, add_database_url, database, machine
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
@@ -621,7 +621,6 @@ def parse_args():
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    check_database_url(parser, args.database_url)
     if args.accounts < PAGE_SIZE:
         parser.error(f"--accounts must be at least {PAGE_SIZE}, a full page")
     return args

@@ -1,5 +1,6 @@
 """What the benchmarks share: the database they measure on, the machine they ran on, and git."""
 
+import argparse
 import os
 import platform
 import sqlite3
@@ -13,19 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def add_database_url(parser) -> None:
-    """The ``--database-url`` option every benchmark takes (see ``database``)."""
+    """The ``--database-url`` option every benchmark takes (see ``database``): a PostgreSQL
+    server, or nothing for SQLite."""
     parser.add_argument(
         "--database-url",
         default="",
+        type=_postgres_url,
         help="a PostgreSQL server (postgres://user@host:port/any): a database of its own is "
         "created on it and dropped afterwards; default: SQLite in a temporary directory",
     )
 
 
-def check_database_url(parser, url: str) -> None:
-    """``--database-url`` must name a PostgreSQL server (or be empty: SQLite)."""
+def _postgres_url(url: str) -> str:
     if url and not url.startswith(("postgres://", "postgresql://")):
-        parser.error("--database-url must name a PostgreSQL server")
+        raise argparse.ArgumentTypeError("must name a PostgreSQL server")
+    return url
 
 
 @contextmanager
