@@ -101,16 +101,7 @@ def test_it_shows_open_findings_and_the_last_reminder(
         severity=Severity.WARNING,
         resolved_at=timezone.now(),
     )
-    [notification] = notifications_create(
-        [notification_build(template="reminder", context={"campaign": campaign}, recipient=filer)]
-    )
-    ReminderLog.objects.create(
-        campaign=campaign,
-        department=department,
-        milestone=7,
-        recipient=filer,
-        notification=notification,
-    )
+    _reminded(campaign, department, filer, milestone=7)
     response = client_for(reviewer).get(URL)
     row = _rows(response)[department.name]
     assert (row.blocking_findings, row.warning_findings) == (1, 1)
