@@ -10,8 +10,15 @@ class NewmediaConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_migrate, pre_migrate
 
+        from . import dbtriggers
         from .sessions import session_stamp_login
 
         # The login's start time goes into the session that login() saves anyway.
         user_logged_in.connect(session_stamp_login, dispatch_uid="newmedia_session_stamp_login")
+        # Declared triggers are kept out of every migration's way (newmedia/dbtriggers.py).
+        pre_migrate.connect(dbtriggers.drop_before_migrate, dispatch_uid="newmedia_triggers_drop")
+        post_migrate.connect(
+            dbtriggers.install_after_migrate, dispatch_uid="newmedia_triggers_install"
+        )

@@ -14,8 +14,9 @@ class AccountTally(models.Model):
     closure, for those being closed or closed).
 
     Kept by the database itself, not by Django: triggers on ``approvals_filing`` and
-    ``registry_account`` (migration 0006, for SQLite and PostgreSQL) add and subtract as rows are
-    inserted, updated or deleted, by any path: a service, the admin, a bulk import, a raw query.
+    ``registry_account`` (approvals/triggers.py, for SQLite and PostgreSQL) add and subtract as
+    rows are inserted, updated or deleted, by any path: a service, the admin, a bulk import, a
+    raw query.
     Never write to it; read it summed (``Sum("n")``). A count that falls to zero stays as a row.
     """
 

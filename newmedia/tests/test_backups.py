@@ -14,18 +14,18 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import dj_database_url
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from newmedia.backups import BackupError, backup_restore
+
+from .databases import postgres_server_url, throwaway_postgres
 
 BASE_DIR = Path(settings.BASE_DIR)
 POSTGRES_TEST_DATABASE = "newmedia_backup_test"
@@ -386,9 +386,7 @@ def test_it_backs_up_a_consistent_snapshot_while_two_processes_write(sqlite_site
 # ------------------------------------------------------------------------------
 @pytest.fixture
 def postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url or "postgresql" not in dj_database_url.parse(url)["ENGINE"]:
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (CI does)")
+    url = postgres_server_url()
     missing = [program for program in ("pg_dump", "pg_restore") if not shutil.which(program)]
     if missing:
         message = f"{', '.join(missing)} not installed (Debian package postgresql-client)"
@@ -396,26 +394,6 @@ def postgres_url() -> str:
             pytest.fail(f"{message}: CI must run the PostgreSQL backup round trip")
         pytest.skip(message)
     return url
-
-
-@contextmanager
-def _throwaway_database(url: str) -> Iterator[str]:
-    import psycopg
-
-    server = dj_database_url.parse(url)
-    params = {
-        "host": server["HOST"] or None,
-        "port": server["PORT"] or None,
-        "user": server["USER"] or None,
-        "password": server["PASSWORD"] or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {POSTGRES_TEST_DATABASE}")
-        try:
-            yield urlsplit(url)._replace(path=f"/{POSTGRES_TEST_DATABASE}").geturl()
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_TEST_DATABASE} WITH (FORCE)")
 
 
 def _postgres_tables(url: str) -> dict[str, list]:
@@ -457,7 +435,7 @@ def _damage_postgres(url: str, statements: list[str]) -> None:
 
 @pytest.mark.postgres
 def test_it_restores_every_table_and_file_of_a_postgresql_site(postgres_url, tmp_path):
-    with _throwaway_database(postgres_url) as url:
+    with throwaway_postgres(postgres_url, POSTGRES_TEST_DATABASE) as url:
         site = _site(tmp_path, url)
         site.manage("migrate", "--noinput")
         site.manage("seed_demo")
