@@ -30,7 +30,6 @@ from registry.models import Account
 from registry.resources import AccountResource
 
 from . import selectors, services
-from .forms import FORMS, RETURN_FORMS
 from .models import (
     Campaign,
     DepartmentReturn,
@@ -40,13 +39,7 @@ from .models import (
     OverdueDigestLog,
     ReminderLog,
 )
-from .services import returns
 from .services.imports import FiledFormAccountResource
-
-# Reporting a closure needs an uploaded screenshot, which the admin's transition form cannot carry.
-ADMIN_TRANSITIONS = frozenset(services.TRANSITIONS) - {"report_closed"}
-# Likewise the stamped form's scan: the admin takes a return's decisions, not its upload.
-ADMIN_RETURN_STEPS = frozenset(returns.RETURN_SERVICES)
 
 
 def _history_html(filing: Filing | None):
@@ -164,9 +157,6 @@ class ServiceStepsAdmin(FSMAdminMixin, NoDeleteAdmin):
     transaction, one log row). Records open on the site, never here."""
 
     fsm_fields = ["state"]
-    admin_steps: frozenset[str] = frozenset()
-    step_services: dict = {}
-    step_object = ""  # the keyword the services take the record by
 
     @staticmethod
     def get_fsm_block_label(fsm_field_name):
@@ -175,20 +165,23 @@ class ServiceStepsAdmin(FSMAdminMixin, NoDeleteAdmin):
     def get_fsm_label(self, transition):
         return services.step_label(self.model, transition.name)
 
+    def admin_steps(self) -> frozenset[str]:
+        # A step that carries an upload (a screenshot, the stamped scan) is taken on the site:
+        # the admin's transition form cannot carry a file.
+        return frozenset(step.name for step in self.model.machine if step.upload is None)
+
     def is_fsm_transition_visible(self, transition):
-        return transition.name in self.admin_steps
+        return transition.name in self.admin_steps()
 
     def has_add_permission(self, request):
         return False
 
     def _apply_fsm_transition(self, *, obj, transition_name, request, kwargs=None):
-        if transition_name not in self.admin_steps:
+        if transition_name not in self.admin_steps():
             self.message_user(request, _("This step is taken on the site."), messages.ERROR)
             return False
         try:
-            self.step_services[transition_name](
-                **{self.step_object: obj}, by=request.user, **(kwargs or {})
-            )
+            services.step_take(obj, transition_name, by=request.user, **(kwargs or {}))
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return False
@@ -205,10 +198,6 @@ class ServiceStepsAdmin(FSMAdminMixin, NoDeleteAdmin):
 
 @admin.register(Filing)
 class FilingAdmin(ServiceStepsAdmin):
-    admin_steps = ADMIN_TRANSITIONS
-    step_services = services.SERVICES
-    step_object = "filing"
-    fsm_forms = {name: FORMS[name] for name in ADMIN_TRANSITIONS}
     fsm_transition_not_allowed_msg = _("“{transition_name}” is not allowed for you on this filing.")
     list_display = [
         "account",
@@ -277,10 +266,6 @@ class CampaignAdmin(NoDeleteAdmin):
 
 @admin.register(DepartmentReturn)
 class DepartmentReturnAdmin(ServiceStepsAdmin):
-    admin_steps = ADMIN_RETURN_STEPS
-    step_services = returns.RETURN_SERVICES
-    step_object = "department_return"
-    fsm_forms = {name: RETURN_FORMS[name] for name in ADMIN_RETURN_STEPS}
     fsm_transition_not_allowed_msg = _("“{transition_name}” is not allowed for you on this return.")
     list_display = ["department", "campaign", "state", "state_changed_at", "handed_in_at"]
     list_filter = ["state", "campaign", "department__kind"]

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from cleanup import selectors as cleanup_selectors
@@ -16,20 +17,16 @@ from registry.models import Account, Department, PendingImport
 
 from .models import (
     CLOSURE_KINDS,
-    COMMENT_REQUIRED,
     MILESTONES_INVALID,
-    TRANSITION_LABELS,
     Campaign,
     Filing,
     Notification,
-    ReturnState,
 )
 
-# What the review queue can do to many accounts at once.
-BULK_TRANSITIONS = ("approve", "register", "return_for_revision")
 
+class StepForm(forms.Form):
+    """A step of any state machine, with its comment; the step's table entry names its form."""
 
-class TransitionForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
@@ -37,17 +34,21 @@ class TransitionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     # The state the user saw; a different state when posting means someone else acted first.
-    expected_state = forms.ChoiceField(
-        choices=Filing.State.choices, required=False, widget=forms.HiddenInput
-    )
+    expected_state = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
 
-    def __init__(self, *args, user=None, filing=None, **kwargs):
+    def __init__(self, *args, user=None, instance=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if filing is not None:
-            self.fields["expected_state"].initial = filing.state
+        if instance is not None:
+            self.fields["expected_state"].initial = instance.state
 
 
-class ReturnForm(TransitionForm):
+def step_form(instance, name: str, *, user, data=None, files=None) -> StepForm:
+    """The form a step of the record's machine is taken with, bound when data is given."""
+    form_class = import_string(type(instance).machine[name].form)
+    return form_class(data, files, user=user, instance=instance, prefix=name)
+
+
+class ReturnForm(StepForm):
     comment = forms.CharField(
         label=_("What must the filer change?"),
         max_length=1000,
@@ -55,7 +56,7 @@ class ReturnForm(TransitionForm):
     )
 
 
-class ClosureForm(TransitionForm):
+class ClosureForm(StepForm):
     kind = forms.ChoiceField(label=_("Closure kind"), choices=CLOSURE_KINDS)
     reason = forms.CharField(label=_("Reason"), max_length=500)
     merge_into = forms.ModelChoiceField(
@@ -65,15 +66,15 @@ class ClosureForm(TransitionForm):
         help_text=_("Only for a merge: the account that survives."),
     )
 
-    def __init__(self, *args, user=None, filing=None, **kwargs):
-        super().__init__(*args, user=user, filing=filing, **kwargs)
+    def __init__(self, *args, user=None, instance=None, **kwargs):
+        super().__init__(*args, user=user, instance=instance, **kwargs)
         survivors = Account.objects.select_related("department")
         if user is not None:
             survivors = survivors.for_user(user)
-        if filing is not None:
-            survivors = survivors.exclude(pk=filing.account_id)
+        if instance is not None:
+            survivors = survivors.exclude(pk=instance.account_id)
             # The filer's proposal prefills the order.
-            account = filing.account
+            account = instance.account
             if account.disposition != Account.Disposition.KEEP:
                 self.fields["kind"].initial = account.disposition
                 self.fields["reason"].initial = account.disposition_reason
@@ -87,27 +88,17 @@ class ClosureForm(TransitionForm):
         self.fields["merge_into"].queryset = survivors
 
 
-class ReportClosedForm(TransitionForm):
+class ReportClosedForm(StepForm):
     evidence = forms.FileField(
         label=_("Screenshot"),
         help_text=_("A PNG or JPG screenshot showing the group dissolved or the account closed."),
     )
 
 
-FORMS = {
-    "submit": TransitionForm,
-    "return_for_revision": ReturnForm,
-    "approve": TransitionForm,
-    "register": TransitionForm,
-    "order_closure": ClosureForm,
-    "request_closure": ClosureForm,
-    "report_closed": ReportClosedForm,
-    "confirm_closed": TransitionForm,
-}
-
-
 class BulkReviewForm(forms.Form):
-    ACTIONS = [(name, TRANSITION_LABELS[name]) for name in BULK_TRANSITIONS]
+    """One of the filing steps the table allows in bulk, on many submitted accounts."""
+
+    ACTIONS = [(step.name, step.label) for step in Filing.machine if step.bulk]
 
     action = forms.ChoiceField(
         label=_("Action"),
@@ -124,36 +115,16 @@ class BulkReviewForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            cleaned.get("action") == "return_for_revision"
-            and not cleaned.get("comment", "").strip()
-        ):
-            self.add_error("comment", COMMENT_REQUIRED)
+        if (action := cleaned.get("action")) and not cleaned.get("comment", "").strip():
+            if message := Filing.machine[action].comment_required:
+                self.add_error("comment", message)
         return cleaned
 
 
-# Department returns (登记表报送): the steps a page offers, in order, each with its form.
+# Department returns (登记表报送).
 
 
-class ReturnStepForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Comment"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    # The state the user saw; a different state when posting means someone else acted first.
-    expected_state = forms.ChoiceField(
-        choices=ReturnState.choices, required=False, widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, department_return=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if department_return is not None:
-            self.fields["expected_state"].initial = department_return.state
-
-
-class SendBackForm(ReturnStepForm):
+class SendBackForm(StepForm):
     comment = forms.CharField(
         label=_("What must the department change?"),
         max_length=1000,
@@ -161,31 +132,12 @@ class SendBackForm(ReturnStepForm):
     )
 
 
-class ScanUploadForm(forms.Form):
-    # No expected_state: the upload service takes none, and uploading again only replaces the
-    # scan. The service checks the file's content and size; this form only requires one.
+class ScanUploadForm(StepForm):
+    # The service checks the file's content and size; this form only requires one.
     scan = forms.FileField(
         label=_("Stamped registration form"),
         help_text=_("The scan of the form with the department's seal: PDF, JPG or PNG."),
     )
-    comment = forms.CharField(
-        label=_("Comment"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, department_return=None, **kwargs):
-        # Takes the same arguments as the other steps' forms.
-        super().__init__(*args, **kwargs)
-
-
-RETURN_FORMS = {
-    "upload_scan": ScanUploadForm,
-    "hand_in": ReturnStepForm,
-    "accept": ReturnStepForm,
-    "send_back": SendBackForm,
-}
 
 
 # Campaigns (专项行动).

@@ -18,14 +18,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
 from cleanup.models import Finding, RosterMember, Severity
 from registry import roles
 from registry.models import Account, Department
 
-from . import services
-from .forms import FORMS, RETURN_FORMS
 from .models import (
     ACCOUNTS_OPEN,
     SCAN_MISSING,
@@ -39,17 +38,21 @@ from .models import (
     ReturnState,
     hand_in_problems,
 )
+from .models.steps import Actor
+
+CREATED_LABEL = _("Created")
 
 
 @dataclass
 class Action:
-    """A transition offered on the account page: its form, or the reasons it is not possible."""
+    """A step offered on a record's page, or the reasons it is not possible now; the view
+    gives it its form."""
 
     name: str
     label: str
-    form: forms.Form
     problems: list[str] = field(default_factory=list)
     by_reviewer: bool = False
+    form: forms.Form | None = None
 
 
 @dataclass
@@ -90,42 +93,22 @@ def visible_account(*, user, pk: int) -> Account:
     )
 
 
-def filing_actions(
-    *, filing: Filing, user, bound: dict[str, forms.Form] | None = None
-) -> list[Action]:
-    """The transitions the user's role may take from the current state, each with its form.
+def step_actions(*, instance, user) -> list[Action]:
+    """The steps of the record's machine that the user's role may take from its state.
 
-    A transition whose guard fails is still listed, with the reasons, so the user learns what is
-    missing; transitions for another role, or from another state, are not listed. ``bound`` holds
-    forms already posted, shown again with their errors.
+    A step whose guard fails is still listed, with the reasons, so the user learns what is
+    missing; steps for another role, or from another state, are not listed.
     """
-    return _step_actions(
-        filing,
-        services.TRANSITIONS,
-        lambda name: FORMS[name](user=user, filing=filing, prefix=name),
-        user=user,
-        bound=bound,
-    )
-
-
-def _step_actions(instance, names, new_form, *, user, bound) -> list[Action]:
-    """The steps of any of the app's state machines the user may take from the record's state."""
-    actions = []
-    for name in names:
-        if not services.step_leaves_state(instance, name) or services.step_permission_problem(
-            instance, name, user
-        ):
-            continue
-        actions.append(
-            Action(
-                name=name,
-                label=services.step_label(type(instance), name),
-                form=(bound or {}).get(name) or new_form(name),
-                problems=services.step_problems(instance, name),
-                by_reviewer=name in type(instance).REVIEWER_STEPS,
-            )
+    machine = type(instance).machine
+    return [
+        Action(
+            name=step.name,
+            label=str(step.label),
+            problems=machine.problems(instance, step.name),
+            by_reviewer=step.actor is Actor.REVIEWER,
         )
-    return actions
+        for step in machine.offered(instance, user)
+    ]
 
 
 def _who(user) -> str:
@@ -141,7 +124,7 @@ def state_history(*, instance) -> list[HistoryEntry]:
         HistoryEntry(
             when=log.timestamp,
             who=_who(log.by),
-            action=services.step_label(model, log.transition),
+            action=str(model.machine[log.transition].label),
             source=model.State(log.source_state).label if log.source_state else "",
             target=model.State(log.state).label,
             comment=log.description or "",
@@ -156,7 +139,7 @@ def filing_history(*, filing: Filing) -> list[HistoryEntry]:
     created = HistoryEntry(
         when=account.created_at,
         who=_who(account.created_by),
-        action=str(services.CREATED_LABEL),
+        action=str(CREATED_LABEL),
         source="",
         target=Filing.State.DRAFT.label,
         comment="",
@@ -243,8 +226,6 @@ def active_campaign() -> Campaign | None:
 
 # Department returns (登记表报送).
 
-# The return's steps in the order pages offer them (uploading the scan is a step too).
-RETURN_STEPS = tuple(RETURN_FORMS)
 DONE_RETURN_STATES = frozenset({ReturnState.HANDED_IN, ReturnState.ACCEPTED})
 
 
@@ -255,20 +236,6 @@ def visible_return(*, user, pk: int) -> DepartmentReturn:
             "campaign", "department", "handed_in_by"
         ),
         pk=pk,
-    )
-
-
-def return_actions(
-    *, department_return: DepartmentReturn, user, bound: dict[str, forms.Form] | None = None
-) -> list[Action]:
-    """The return's steps the user's role may take from its state, each with its form; a step
-    whose guard fails is listed with the reasons (see filing_actions)."""
-    return _step_actions(
-        department_return,
-        RETURN_STEPS,
-        lambda name: RETURN_FORMS[name](department_return=department_return, prefix=name),
-        user=user,
-        bound=bound,
     )
 
 

@@ -17,12 +17,45 @@ from registry.models import Department
 
 from . import selectors, services
 from .filters import AccountFilter, ReturnFilter
-from .forms import FORMS, RETURN_FORMS, BulkReviewForm, CampaignForm, NotificationsReadForm
+from .forms import BulkReviewForm, CampaignForm, NotificationsReadForm, step_form
 from .models import Campaign, DepartmentReturn, Filing
+from .models.steps import REVIEWER_ONLY
 from .services import notifications, returns
 
-# Each step of a department return and the service that takes it.
-RETURN_STEP_SERVICES = {"upload_scan": returns.return_upload_scan, **returns.RETURN_SERVICES}
+
+def _step_actions(request, instance, bound=None):
+    """The steps offered on the record's page, each with its form (a posted one again)."""
+    actions = selectors.step_actions(instance=instance, user=request.user)
+    for action in actions:
+        action.form = (bound or {}).get(action.name) or step_form(
+            instance, action.name, user=request.user
+        )
+    return actions
+
+
+def _take_step(request, instance, name, *, render_page, reload):
+    """Take the posted step of the record's machine and go back to its page; or show the page
+    again with the form's errors (409 when someone else acted first)."""
+    if name not in type(instance).machine:
+        raise Http404
+    form = step_form(instance, name, user=request.user, data=request.POST, files=request.FILES)
+    status = 400
+    if form.is_valid():
+        try:
+            services.step_take(instance, name, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            status = 409 if getattr(exc, "code", None) == "stale" else 400
+            form.add_error(None, exc)
+            instance = reload()  # show the record as it is now
+        else:
+            messages.success(
+                request,
+                _("Done: %(action)s.") % {"action": services.step_label(type(instance), name)},
+            )
+            return redirect(instance)
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    return render_page(instance, bound={name: form}, status=status)
 
 
 @login_required
@@ -75,7 +108,7 @@ def _render_detail(request, account, *, bound=None, status=200):
     context = {
         "account": account,
         "filing": account.filing,
-        "actions": selectors.filing_actions(filing=account.filing, user=request.user, bound=bound),
+        "actions": _step_actions(request, account.filing, bound),
         "history": selectors.filing_history(filing=account.filing),
         "findings": cleanup_selectors.account_findings(account_id=account.pk),
     }
@@ -159,35 +192,14 @@ def account_edit(request, pk):
 @login_required
 @require_POST
 def account_transition(request, pk, name):
-    if name not in services.TRANSITIONS:
-        raise Http404
     account = selectors.visible_account(user=request.user, pk=pk)
-    form = FORMS[name](
-        request.POST,
-        request.FILES,
-        user=request.user,
-        filing=account.filing,
-        prefix=name,
+    return _take_step(
+        request,
+        account.filing,
+        name,
+        render_page=lambda filing, **kw: _render_detail(request, filing.account, **kw),
+        reload=lambda: selectors.visible_account(user=request.user, pk=pk).filing,
     )
-    status = 400
-    if form.is_valid():
-        try:
-            services.SERVICES[name](filing=account.filing, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            status = 409 if getattr(exc, "code", None) == "stale" else 400
-            form.add_error(None, exc)
-            account = selectors.visible_account(
-                user=request.user, pk=pk
-            )  # show the record as it is now
-        else:
-            messages.success(
-                request,
-                _("Done: %(action)s.") % {"action": services.transition_label(name)},
-            )
-            return redirect(account)
-    for error in form.non_field_errors():
-        messages.error(request, error)
-    return _render_detail(request, account, bound={name: form}, status=status)
 
 
 def _download(stored, name: str) -> FileResponse:
@@ -213,7 +225,7 @@ def evidence_download(request, pk):
 @require_http_methods(["GET", "POST"])
 def review_queue(request):
     if not roles.sees_all(request.user):
-        raise PermissionDenied(services.REVIEWER_ONLY)
+        raise PermissionDenied(REVIEWER_ONLY)
     form = BulkReviewForm(
         request.POST or None,
         queryset=Filing.objects.for_user(request.user).select_related("account__department"),
@@ -230,7 +242,7 @@ def review_queue(request):
                 request,
                 _("%(action)s: %(count)d accounts done.")
                 % {
-                    "action": services.transition_label(form.cleaned_data["action"]),
+                    "action": services.step_label(Filing, form.cleaned_data["action"]),
                     "count": len(done),
                 },
             )
@@ -253,9 +265,7 @@ def review_queue(request):
 
 
 def _render_return(request, department_return, *, bound=None, status=200):
-    actions = selectors.return_actions(
-        department_return=department_return, user=request.user, bound=bound
-    )
+    actions = _step_actions(request, department_return, bound)
     context = {
         "department_return": department_return,
         "open_accounts": selectors.open_accounts_count(
@@ -291,7 +301,7 @@ def return_open(request, department_pk):
         raise Http404
     # Whoever may upload the department's scan may open its return: the transition's own rule.
     unsaved = DepartmentReturn(campaign=campaign, department=department)
-    if reason := services.step_permission_problem(unsaved, "upload_scan", request.user):
+    if reason := DepartmentReturn.machine.permission_problem(unsaved, "upload_scan", request.user):
         raise PermissionDenied(reason)
     return redirect(returns.return_get(campaign=campaign, department=department))
 
@@ -299,32 +309,15 @@ def return_open(request, department_pk):
 @login_required
 @require_POST
 def return_transition(request, pk, name):
-    if name not in RETURN_STEP_SERVICES:
-        raise Http404
-    department_return = selectors.visible_return(user=request.user, pk=pk)
-    form = RETURN_FORMS[name](
-        request.POST, request.FILES, department_return=department_return, prefix=name
+    return _take_step(
+        request,
+        selectors.visible_return(user=request.user, pk=pk),
+        name,
+        render_page=lambda department_return, **kw: _render_return(
+            request, department_return, **kw
+        ),
+        reload=lambda: selectors.visible_return(user=request.user, pk=pk),
     )
-    status = 400
-    if form.is_valid():
-        try:
-            RETURN_STEP_SERVICES[name](
-                department_return=department_return, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            status = 409 if getattr(exc, "code", None) == "stale" else 400
-            form.add_error(None, exc)
-            # Show the return as it is now.
-            department_return = selectors.visible_return(user=request.user, pk=pk)
-        else:
-            messages.success(
-                request,
-                _("Done: %(action)s.") % {"action": services.step_label(DepartmentReturn, name)},
-            )
-            return redirect(department_return)
-    for error in form.non_field_errors():
-        messages.error(request, error)
-    return _render_return(request, department_return, bound={name: form}, status=status)
 
 
 @login_required
@@ -356,7 +349,7 @@ def campaign_rows(request, filter_class, departments):
 @require_GET
 def return_list(request):
     if not roles.sees_all(request.user):
-        raise PermissionDenied(services.REVIEWER_ONLY)
+        raise PermissionDenied(REVIEWER_ONLY)
     campaign, rows, page = campaign_rows(request, ReturnFilter, selectors.campaign_departments)
     return render(
         request,
@@ -372,7 +365,7 @@ def return_list(request):
 @require_GET
 def campaign_list(request):
     if not request.user.has_perm("approvals.view_campaign"):
-        raise PermissionDenied(services.REVIEWER_ONLY)
+        raise PermissionDenied(REVIEWER_ONLY)
     page = Paginator(Campaign.objects.all(), settings.NEWMEDIA_PAGE_SIZE)
     return render(
         request, "approvals/campaign_list.html", {"page": page.get_page(request.GET.get("page"))}
@@ -393,7 +386,7 @@ def _campaign_form(request, campaign=None):
 @require_http_methods(["GET", "POST"])
 def campaign_create(request):
     if not request.user.has_perm("approvals.add_campaign"):
-        raise PermissionDenied(services.REVIEWER_ONLY)
+        raise PermissionDenied(REVIEWER_ONLY)
     return _campaign_form(request)
 
 
@@ -401,5 +394,5 @@ def campaign_create(request):
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request, pk):
     if not request.user.has_perm("approvals.change_campaign"):
-        raise PermissionDenied(services.REVIEWER_ONLY)
+        raise PermissionDenied(REVIEWER_ONLY)
     return _campaign_form(request, get_object_or_404(Campaign, pk=pk))

@@ -1,7 +1,5 @@
 """The campaign (专项行动) and its deadline, and each department's return (登记表报送) to it."""
 
-from operator import attrgetter
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,7 +12,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField
 from registry.models import Department
 
 from ..querysets import DepartmentReturnQuerySet
-from .filing import Filing, filer_may, logged_transition, reviewer_may
+from .filing import Filing
+from .steps import Actor, Audience, Machine, Step, Upload
 
 DEFAULT_MILESTONES = [7, 3, 1, 0]
 
@@ -99,13 +98,6 @@ class ReturnState(models.TextChoices):
     RETURNED = "returned", _("Returned to the department")
 
 
-RETURN_LABELS = {
-    "upload_scan": _("Upload the stamped form"),
-    "hand_in": _("Hand in"),
-    "accept": _("Accept"),
-    "send_back": _("Send back"),
-}
-
 SCAN_MISSING = _("Upload the scan of the registration form with the department's seal first.")
 ACCOUNTS_OPEN = _("%(count)d accounts are still drafts or returned: submit them before handing in.")
 
@@ -124,18 +116,86 @@ def hand_in_problems(department_return: "DepartmentReturn") -> list[str]:
     return problems
 
 
-RETURN_GUARDS = {"hand_in": hand_in_problems}
+SCAN_REQUIRED = _("Choose the scan of the stamped registration form (PDF, JPG or PNG).")
+REASON_REQUIRED = _("Say what the department must change: a reason is required to send it back.")
 
 
-class DepartmentReturn(ConcurrentTransitionMixin, models.Model):
+def _set_scan(department_return: "DepartmentReturn", *, by, scan):
+    department_return.scan.name = scan
+    department_return.scan_uploaded_at = timezone.now()
+
+
+def _set_handed_in(department_return: "DepartmentReturn", *, by):
+    department_return.handed_in_at = timezone.now()
+    department_return.handed_in_by = by
+
+
+_R = ReturnState
+HAND_IN = ("hand_in_return", _("Can upload the stamped form and hand in the return"))
+REVIEW = ("review_return", _("Can accept or send back a return"))
+
+# Every step of a department return, in the order pages offer them (uploading the scan is one).
+RETURN_STEPS = Machine(
+    steps=[
+        Step(
+            name="upload_scan",
+            label=_("Upload the stamped form"),
+            sources=(_R.NOT_STARTED, _R.IN_PROGRESS, _R.RETURNED),
+            target=_R.IN_PROGRESS,
+            permission=HAND_IN,
+            actor=Actor.FILER,
+            form="approvals.forms.ScanUploadForm",
+            upload=Upload(
+                field="scan",
+                kinds=("pdf", "png", "jpeg"),
+                max_bytes_setting="NEWMEDIA_SCAN_MAX_BYTES",
+                folder="returns",
+                required=SCAN_REQUIRED,
+            ),
+            change=_set_scan,
+        ),
+        Step(
+            name="hand_in",
+            label=_("Hand in"),
+            sources=(_R.IN_PROGRESS, _R.RETURNED),
+            target=_R.HANDED_IN,
+            permission=HAND_IN,
+            actor=Actor.FILER,
+            guard=hand_in_problems,
+            change=_set_handed_in,
+            notify=Audience.REVIEWERS,
+            # The electronic copy goes to the office mailbox.
+            after="approvals.services.returns.return_copy_owed",
+        ),
+        Step(
+            name="accept",
+            label=_("Accept"),
+            sources=(_R.HANDED_IN,),
+            target=_R.ACCEPTED,
+            permission=REVIEW,
+            actor=Actor.REVIEWER,
+            notify=Audience.FILERS,
+        ),
+        Step(
+            name="send_back",
+            label=_("Send back"),
+            sources=(_R.HANDED_IN,),
+            target=_R.RETURNED,
+            permission=REVIEW,
+            actor=Actor.REVIEWER,
+            form="approvals.forms.SendBackForm",
+            comment_required=REASON_REQUIRED,
+            notify=Audience.FILERS,
+        ),
+    ],
+)
+
+
+class DepartmentReturn(RETURN_STEPS.transitions(), ConcurrentTransitionMixin, models.Model):
     """A department's return to a campaign: its stamped registration form, handed in on time."""
 
     State = ReturnState
-    STEP_LABELS = RETURN_LABELS
-    STEP_GUARDS = RETURN_GUARDS
-    REVIEWER_STEPS = frozenset({"accept", "send_back"})
-    NOTIFY_REVIEWERS = frozenset({"hand_in"})
-    NOTIFY_FILERS = frozenset({"accept", "send_back"})
+    machine = RETURN_STEPS
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="returns", verbose_name=_("campaign")
@@ -171,10 +231,7 @@ class DepartmentReturn(ConcurrentTransitionMixin, models.Model):
     class Meta:
         verbose_name = _("department return")
         verbose_name_plural = _("department returns")
-        permissions = [
-            ("hand_in_return", _("Can upload the stamped form and hand in the return")),
-            ("review_return", _("Can accept or send back a return")),
-        ]
+        permissions = RETURN_STEPS.permissions()
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "department"], name="approvals_return_one_per_department"
@@ -200,45 +257,3 @@ class DepartmentReturn(ConcurrentTransitionMixin, models.Model):
 
     def audited_object(self):
         return self
-
-    @logged_transition(
-        source=[ReturnState.NOT_STARTED, ReturnState.IN_PROGRESS, ReturnState.RETURNED],
-        target=ReturnState.IN_PROGRESS,
-        permission=filer_may("hand_in_return", attrgetter("department_id")),
-        labels=RETURN_LABELS,
-        guards=RETURN_GUARDS,
-    )
-    def upload_scan(self, scan_name="", by=None, description=None):
-        self.scan.name = scan_name
-        self.scan_uploaded_at = timezone.now()
-
-    @logged_transition(
-        source=[ReturnState.IN_PROGRESS, ReturnState.RETURNED],
-        target=ReturnState.HANDED_IN,
-        permission=filer_may("hand_in_return", attrgetter("department_id")),
-        labels=RETURN_LABELS,
-        guards=RETURN_GUARDS,
-    )
-    def hand_in(self, by=None, description=None):
-        self.handed_in_at = timezone.now()
-        self.handed_in_by = by
-
-    @logged_transition(
-        source=ReturnState.HANDED_IN,
-        target=ReturnState.ACCEPTED,
-        permission=reviewer_may("review_return"),
-        labels=RETURN_LABELS,
-        guards=RETURN_GUARDS,
-    )
-    def accept(self, by=None, description=None):
-        pass
-
-    @logged_transition(
-        source=ReturnState.HANDED_IN,
-        target=ReturnState.RETURNED,
-        permission=reviewer_may("review_return"),
-        labels=RETURN_LABELS,
-        guards=RETURN_GUARDS,
-    )
-    def send_back(self, by=None, description=None):
-        pass

@@ -1,6 +1,7 @@
-"""The approval state of each account: its filing, and the transitions that move it.
+"""The approval state of each account: its filing, and the table of steps that move it.
 
-The transitions below only change fields; ``approvals.services`` calls them, checks the
+Each step is one entry of ``FILING_STEPS`` (approvals/models/steps.py says what is derived from
+it). The transitions only change fields; ``approvals.services.steps.step_take`` checks the
 permission and the guard, saves and logs inside one transaction.
 """
 
@@ -11,28 +12,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from cleanup import selectors as cleanup_selectors
-from registry import roles
 from registry.models import Account
 
 from ..querysets import FilingQuerySet
+from .steps import Actor, Audience, Machine, Step, Upload
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
-
-# What buttons, messages and the history call each transition.
-TRANSITION_LABELS = {
-    "submit": _("Submit"),
-    "return_for_revision": _("Return for revision"),
-    "approve": _("Approve"),
-    "register": _("Register"),
-    "order_closure": _("Order closure"),
-    "request_closure": _("Request closure"),
-    "report_closed": _("Report closure done"),
-    "confirm_closed": _("Confirm closed"),
-}
 
 # Guard messages, reused by the tests.
 COMMENT_REQUIRED = _("Say what the filer must change: a comment is required to return an account.")
@@ -52,6 +40,7 @@ FORBIDDEN_NAME = _(
     "name of the provincial Department of Finance."
 )
 NOT_REPORTED = _("The filer has not yet reported the closure done with a screenshot.")
+EVIDENCE_REQUIRED = _("Upload a screenshot that shows the closure done.")
 
 
 def submit_problems(filing: "Filing") -> list[str]:
@@ -99,51 +88,6 @@ def confirm_closed_problems(filing: "Filing") -> list[str]:
     return [] if filing.closure_reported_at else [str(NOT_REPORTED)]
 
 
-# What each transition's guard checks; transitions without an entry have no guard on the record
-# (their arguments are checked by the service).
-GUARDS = {
-    "submit": submit_problems,
-    "approve": approve_problems,
-    "register": register_problems,
-    "confirm_closed": confirm_closed_problems,
-}
-
-
-def reviewer_may(codename: str):
-    """A reviewer's transition: the permission alone decides."""
-    return lambda instance, user: user.has_perm(f"approvals.{codename}")
-
-
-def filer_may(codename: str, department_id=attrgetter("account.department_id")):
-    """A filer's transition: the permission, and only on the filer's own department."""
-    return lambda instance, user: (
-        user.has_perm(f"approvals.{codename}") and roles.is_filer_of(user, department_id(instance))
-    )
-
-
-def logged_transition(*, source, target, permission, labels=None, guards=None):
-    """A transition of ``state`` whose log row records who took it (``by=``) and the comment
-    (``description=``); its label and its guard are looked up by the method's name."""
-    labels = TRANSITION_LABELS if labels is None else labels
-    guards = GUARDS if guards is None else guards
-
-    def decorate(method):
-        name = method.__name__
-        guard = guards.get(name)
-        fsm = transition(
-            field="state",
-            source=source,
-            target=target,
-            permission=permission,
-            conditions=[lambda instance: not guard(instance)] if guard else [],
-            custom={"label": labels[name]},
-        )
-        # django-fsm-log records ``by`` only when fsm_log_by wraps the transition, not under it.
-        return fsm_log_by(fsm_log_description(fsm(method)))
-
-    return decorate
-
-
 class FilingState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -154,20 +98,132 @@ class FilingState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class Filing(ConcurrentTransitionMixin, models.Model):
+def _set_closure(filing: "Filing", *, by, kind, reason, merge_into):
+    filing.closure_kind = kind
+    filing.closure_reason = reason
+    filing.closure_merge_into = merge_into
+    filing.closure_evidence.name = ""
+    filing.closure_reported_at = None
+
+
+def _set_evidence(filing: "Filing", *, by, evidence):
+    filing.closure_evidence.name = evidence
+    filing.closure_reported_at = timezone.now()
+
+
+_S = FilingState
+_CLOSURE = {
+    "form": "approvals.forms.ClosureForm",
+    "arguments": "approvals.services.filings.closure_arguments",
+    "change": _set_closure,
+    # A decided closure answers the account's findings (and may settle a duplicate's).
+    "after": "approvals.services.filings.closure_decided",
+}
+
+# Every step of a filing, in the order pages offer them.
+FILING_STEPS = Machine(
+    department_id=attrgetter("account.department_id"),
+    steps=[
+        Step(
+            name="submit",
+            label=_("Submit"),
+            sources=(_S.DRAFT, _S.RETURNED),
+            target=_S.SUBMITTED,
+            permission=("submit_filing", _("Can submit a filing")),
+            actor=Actor.FILER,
+            guard=submit_problems,
+            notify=Audience.REVIEWERS,
+        ),
+        Step(
+            name="return_for_revision",
+            label=_("Return for revision"),
+            sources=(_S.SUBMITTED,),
+            target=_S.RETURNED,
+            permission=("return_filing", _("Can return a filing for revision")),
+            actor=Actor.REVIEWER,
+            form="approvals.forms.ReturnForm",
+            comment_required=COMMENT_REQUIRED,
+            notify=Audience.FILERS,
+            bulk=True,
+        ),
+        Step(
+            name="approve",
+            label=_("Approve"),
+            sources=(_S.SUBMITTED,),
+            target=_S.APPROVED,
+            permission=("approve_filing", _("Can approve a filing")),
+            actor=Actor.REVIEWER,
+            guard=approve_problems,
+            notify=Audience.FILERS,
+            bulk=True,
+        ),
+        Step(
+            name="register",
+            label=_("Register"),
+            sources=(_S.SUBMITTED,),
+            target=_S.REGISTERED,
+            permission=("register_filing", _("Can register a filing")),
+            actor=Actor.REVIEWER,
+            guard=register_problems,
+            notify=Audience.FILERS,
+            bulk=True,
+        ),
+        Step(
+            name="order_closure",
+            label=_("Order closure"),
+            sources=(_S.SUBMITTED, _S.APPROVED, _S.REGISTERED),
+            target=_S.CLOSING,
+            permission=("order_closure_filing", _("Can order a closure")),
+            actor=Actor.REVIEWER,
+            notify=Audience.FILERS,
+            **_CLOSURE,
+        ),
+        Step(
+            name="request_closure",
+            label=_("Request closure"),
+            sources=(_S.APPROVED, _S.REGISTERED),
+            target=_S.CLOSING,
+            permission=("request_closure_filing", _("Can request a closure")),
+            actor=Actor.FILER,
+            **_CLOSURE,
+        ),
+        # Not a change of state: the filer's report that the closure is done, logged like one.
+        Step(
+            name="report_closed",
+            label=_("Report closure done"),
+            sources=(_S.CLOSING,),
+            target=_S.CLOSING,
+            permission=("report_closed_filing", _("Can report a closure done")),
+            actor=Actor.FILER,
+            form="approvals.forms.ReportClosedForm",
+            upload=Upload(
+                field="evidence",
+                kinds=("png", "jpeg"),
+                max_bytes_setting="NEWMEDIA_EVIDENCE_MAX_BYTES",
+                folder="evidence",
+                required=EVIDENCE_REQUIRED,
+            ),
+            change=_set_evidence,
+        ),
+        Step(
+            name="confirm_closed",
+            label=_("Confirm closed"),
+            sources=(_S.CLOSING,),
+            target=_S.CLOSED,
+            permission=("confirm_closed_filing", _("Can confirm a closure")),
+            actor=Actor.REVIEWER,
+            guard=confirm_closed_problems,
+        ),
+    ],
+)
+
+
+class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model):
     """The approval record (备案申报) of one account: its state and any closure."""
 
     State = FilingState
 
-    # What the transition services need to know of this state machine (approvals/services).
-    STEP_LABELS = TRANSITION_LABELS
-    STEP_GUARDS = GUARDS
-    REVIEWER_STEPS = frozenset(
-        {"return_for_revision", "approve", "register", "order_closure", "confirm_closed"}
-    )
-    # Who hears of each step (approvals.services.notifications.step_notify).
-    NOTIFY_REVIEWERS = frozenset({"submit"})
-    NOTIFY_FILERS = frozenset({"return_for_revision", "approve", "register", "order_closure"})
+    machine = FILING_STEPS
     EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
     RETAINED_STATES = frozenset({State.APPROVED, State.REGISTERED})
 
@@ -206,16 +262,7 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     class Meta:
         verbose_name = _("filing")
         verbose_name_plural = _("filings")
-        permissions = [
-            ("submit_filing", _("Can submit a filing")),
-            ("return_filing", _("Can return a filing for revision")),
-            ("approve_filing", _("Can approve a filing")),
-            ("register_filing", _("Can register a filing")),
-            ("order_closure_filing", _("Can order a closure")),
-            ("request_closure_filing", _("Can request a closure")),
-            ("report_closed_filing", _("Can report a closure done")),
-            ("confirm_closed_filing", _("Can confirm a closure")),
-        ]
+        permissions = FILING_STEPS.permissions()
         indexes = [
             # The queues (submissions and closures, oldest first) read a few rows of one state
             # in order, however many accounts there are, rather than sorting every row of it.
@@ -267,68 +314,3 @@ class Filing(ConcurrentTransitionMixin, models.Model):
     def is_editable(self) -> bool:
         """The filer may still change the account's facts."""
         return self.state in self.EDITABLE_STATES
-
-    # Transitions. Each only changes fields; see approvals.services for the rest.
-
-    @logged_transition(
-        source=[State.DRAFT, State.RETURNED],
-        target=State.SUBMITTED,
-        permission=filer_may("submit_filing"),
-    )
-    def submit(self, by=None, description=None):
-        pass
-
-    @logged_transition(
-        source=State.SUBMITTED, target=State.RETURNED, permission=reviewer_may("return_filing")
-    )
-    def return_for_revision(self, by=None, description=None):
-        pass
-
-    @logged_transition(
-        source=State.SUBMITTED, target=State.APPROVED, permission=reviewer_may("approve_filing")
-    )
-    def approve(self, by=None, description=None):
-        pass
-
-    @logged_transition(
-        source=State.SUBMITTED, target=State.REGISTERED, permission=reviewer_may("register_filing")
-    )
-    def register(self, by=None, description=None):
-        pass
-
-    @logged_transition(
-        source=[State.SUBMITTED, State.APPROVED, State.REGISTERED],
-        target=State.CLOSING,
-        permission=reviewer_may("order_closure_filing"),
-    )
-    def order_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
-        self._set_closure(kind, reason, merge_into)
-
-    @logged_transition(
-        source=[State.APPROVED, State.REGISTERED],
-        target=State.CLOSING,
-        permission=filer_may("request_closure_filing"),
-    )
-    def request_closure(self, kind="", reason="", merge_into=None, by=None, description=None):
-        self._set_closure(kind, reason, merge_into)
-
-    # Not a change of state: the filer's report that the closure is done, logged like one.
-    @logged_transition(
-        source=State.CLOSING, target=State.CLOSING, permission=filer_may("report_closed_filing")
-    )
-    def report_closed(self, evidence_name="", by=None, description=None):
-        self.closure_evidence.name = evidence_name
-        self.closure_reported_at = timezone.now()
-
-    @logged_transition(
-        source=State.CLOSING, target=State.CLOSED, permission=reviewer_may("confirm_closed_filing")
-    )
-    def confirm_closed(self, by=None, description=None):
-        pass
-
-    def _set_closure(self, kind, reason, merge_into):
-        self.closure_kind = kind
-        self.closure_reason = reason
-        self.closure_merge_into = merge_into
-        self.closure_evidence.name = ""
-        self.closure_reported_at = None

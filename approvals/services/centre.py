@@ -30,9 +30,9 @@ from ..models import (
     ManualReminderLog,
     Notification,
 )
-from .filings import REVIEWER_ONLY
 from .notifications import notification_build, notifications_create, site_link
 from .reminders import department_statuses
+from .steps import REVIEWER_ONLY
 
 NO_CAMPAIGN = gettext_lazy("No campaign is active.")
 NOTHING_OWED = gettext_lazy("%(department)s has nothing left to do: no reminder was sent.")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from registry.roles import REVIEWER_GROUP
 
 from ..models import Notification
+from ..models.steps import Audience
 
 logger = logging.getLogger(__name__)
 
@@ -136,17 +137,17 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
 
 def step_notify(*, instance, name: str, by, comment: str) -> None:
     """Tell the people a step concerns: reviewers of what awaits them, filers of decisions."""
-    model = type(instance)
-    if name in model.NOTIFY_REVIEWERS:
+    step = type(instance).machine[name]
+    if step.notify is Audience.REVIEWERS:
         recipients = list(reviewers())
-    elif name in model.NOTIFY_FILERS:
+    elif step.notify is Audience.FILERS:
         recipients = list(instance.owning_department().filers.filter(is_active=True))
     else:
         return
     context = {
         "object": str(instance.audited_object()),
         "department": instance.owning_department().name,
-        "action": str(model.STEP_LABELS[name]),
+        "action": str(step.label),
         "state": instance.get_state_display(),
         "by": by.get_full_name() or by.get_username(),
         "comment": comment.strip(),

@@ -1,30 +1,22 @@
 """Department returns (登记表报送): the stamped form uploaded, handed in, accepted or sent back.
 
-Each step runs through the same transition machinery as the filings (permission, guard, one
+Each step is taken with ``steps.step_take``, as the filings' are (permission, guard, one
 transaction, log and audit rows, notifications). Handing in also emails the electronic copy to
 the campaign's office mailbox, from a task queued on commit that marks the return when sent.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from registry.models import Department
-from registry.uploads import generated_name, validate_upload
 
 from ..models import Campaign, DepartmentReturn
 from .exports import return_copy_xlsx
-from .filings import step_apply, step_denied, step_permission_problem, step_problems
 from .notifications import task_queue
 
-SCAN_REQUIRED = _("Choose the scan of the stamped registration form (PDF, JPG or PNG).")
-REASON_REQUIRED = _("Say what the department must change: a reason is required to send it back.")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -36,75 +28,14 @@ def return_get(*, campaign: Campaign, department: Department) -> DepartmentRetur
     return department_return
 
 
-def return_upload_scan(
-    *, department_return: DepartmentReturn, by, scan: UploadedFile | None, comment: str = ""
-) -> DepartmentReturn:
-    """A filer uploads the scan of the stamped form (PDF, JPG or PNG, checked by content)."""
-    if scan is None:
-        raise ValidationError({"scan": SCAN_REQUIRED})
-    try:
-        extension = validate_upload(
-            scan, kinds=("pdf", "png", "jpeg"), max_bytes=settings.NEWMEDIA_SCAN_MAX_BYTES
-        )
-    except ValidationError as exc:
-        raise ValidationError({"scan": exc.messages}) from None
-    # Checked before the file is stored, so a refused upload leaves nothing behind.
-    if reason := step_permission_problem(department_return, "upload_scan", by):
-        raise step_denied(reason, by=by, instance=department_return, name="upload_scan")
-    if problems := step_problems(department_return, "upload_scan"):
-        raise ValidationError(problems, code="guard")
-    stored = default_storage.save(generated_name("returns", extension), scan)
-    try:
-        return step_apply(
-            department_return, "upload_scan", by=by, comment=comment, scan_name=stored
-        )
-    except Exception:
-        default_storage.delete(stored)
-        raise
-
-
-def return_hand_in(
-    *, department_return: DepartmentReturn, by, comment: str = "", expected_state=None
-) -> DepartmentReturn:
-    """A filer hands in the return; the electronic copy goes to the office mailbox."""
+def return_copy_owed(department_return: DepartmentReturn, *, by) -> None:
+    """On hand-in: the electronic copy is owed (again, after a send-back) and queued on commit."""
     from ..tasks import send_return_copy
 
-    with transaction.atomic():
-        step_apply(
-            department_return, "hand_in", by=by, comment=comment, expected_state=expected_state
-        )
-        # Reset for a return handed in again after being sent back: this copy is owed too.
-        DepartmentReturn.objects.filter(pk=department_return.pk).update(copy_sent_at=None)
-        pk = department_return.pk
-        transaction.on_commit(lambda: task_queue(send_return_copy, pk))
-    return department_return
-
-
-def return_accept(
-    *, department_return: DepartmentReturn, by, comment: str = "", expected_state=None
-) -> DepartmentReturn:
-    """A reviewer accepts the handed-in return."""
-    return step_apply(
-        department_return, "accept", by=by, comment=comment, expected_state=expected_state
-    )
-
-
-def return_send_back(
-    *, department_return: DepartmentReturn, by, comment: str, expected_state=None
-) -> DepartmentReturn:
-    """A reviewer sends the return back to the department, saying why."""
-    if not comment.strip():
-        raise ValidationError({"comment": REASON_REQUIRED})
-    return step_apply(
-        department_return, "send_back", by=by, comment=comment, expected_state=expected_state
-    )
-
-
-RETURN_SERVICES = {
-    "hand_in": return_hand_in,
-    "accept": return_accept,
-    "send_back": return_send_back,
-}
+    # Reset for a return handed in again after being sent back: this copy is owed too.
+    DepartmentReturn.objects.filter(pk=department_return.pk).update(copy_sent_at=None)
+    pk = department_return.pk
+    transaction.on_commit(lambda: task_queue(send_return_copy, pk))
 
 
 def return_copy_spreadsheet(*, department_return: DepartmentReturn) -> bytes:

@@ -55,8 +55,8 @@ def test_it_offers_a_filer_nothing_on_a_submitted_account(client_for, filer, dep
 
 def test_it_shows_every_step_with_who_and_the_comment(client_for, filer, reviewer, department):
     filing = filing_in(Filing.State.DRAFT, department=department)
-    services.filing_submit(filing=filing, by=filer, comment="自查完毕")
-    services.filing_return_for_revision(filing=filing, by=reviewer, comment="<b>补充</b>职务")
+    services.step_take(filing, "submit", by=filer, comment="自查完毕")
+    services.step_take(filing, "return_for_revision", by=reviewer, comment="<b>补充</b>职务")
     response = client_for(filer).get(_url(filing))
     history = response.context["history"]
     assert [(entry.who, entry.comment) for entry in history[1:]] == [

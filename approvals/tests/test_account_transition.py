@@ -178,7 +178,10 @@ def test_it_carries_an_account_through_the_whole_workflow(client_for, filer, rev
     assert (account.member_count, account.filing.state) == (42, Filing.State.CLOSED)
     page = client_for(filer).get(account.get_absolute_url())
     steps = [(e.action, e.who, e.comment) for e in page.context["history"]][1:]
-    label = services.transition_label
+
+    def label(name):
+        return services.step_label(Filing, name)
+
     assert steps == [
         (label("submit"), filer.get_full_name(), "请审核"),
         (label("return_for_revision"), reviewer.get_full_name(), "请补充成员人数"),

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from approvals.models import Campaign
 from approvals.models.campaign import MILESTONES_INVALID
-from approvals.services import filings
+from approvals.services import steps
 from approvals.tests.factories import CampaignFactory
 
 CREATE = reverse("approvals:campaign_create")
@@ -97,7 +97,7 @@ def test_it_answers_403_with_the_reason_to_a_filer(client_for, filer):
     for url in (CREATE, reverse("approvals:campaign_edit", args=[campaign.pk])):
         response = client.get(url)
         assert response.status_code == 403
-        assert str(filings.REVIEWER_ONLY) in response.content.decode()
+        assert str(steps.REVIEWER_ONLY) in response.content.decode()
         assert client.post(url, _data(title="不该保存")).status_code == 403
     assert not Campaign.objects.filter(title="不该保存").exists()
 

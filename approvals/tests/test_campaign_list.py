@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from approvals.services import filings
+from approvals.services import steps
 from approvals.tests.factories import CampaignFactory
 
 URL = reverse("approvals:campaign_list")
@@ -20,7 +20,7 @@ def test_it_lists_the_campaigns_for_a_reviewer(client_for, reviewer):
 def test_it_answers_403_with_the_reason_to_a_filer(client_for, filer):
     response = client_for(filer).get(URL)
     assert response.status_code == 403
-    assert str(filings.REVIEWER_ONLY) in response.content.decode()
+    assert str(steps.REVIEWER_ONLY) in response.content.decode()
 
 
 def test_it_answers_403_to_the_outsider(client_for, outsider):

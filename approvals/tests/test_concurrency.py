@@ -34,7 +34,7 @@ def test_it_lets_exactly_one_of_two_simultaneous_approvals_win(
         try:
             mine = Filing.objects.select_related("account").get(pk=filing.pk)
             both_loaded.wait(timeout=10)  # each holds the submitted state before either saves
-            services.filing_approve(filing=mine, by=user, comment=user.username)
+            services.step_take(mine, "approve", by=user, comment=user.username)
             outcomes[user.username] = "approved"
         except ValidationError as exc:
             outcomes[user.username] = exc.code

@@ -6,7 +6,7 @@ from django.urls import reverse
 from approvals import services
 from approvals.models import Campaign, DepartmentReturn, Filing, Notification, ReturnState
 from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
-from approvals.services import returns
+from approvals.services.steps import step_take
 from approvals.tests.factories import CampaignFactory, filing_in, return_in
 
 URL = reverse("approvals:dashboard")
@@ -30,7 +30,7 @@ def test_it_counts_only_the_filers_own_accounts(client_for, filer, department, o
 
 def test_it_shows_a_filer_what_was_returned_and_why(client_for, filer, reviewer, department):
     filing = filing_in(Filing.State.SUBMITTED, department=department, name="会计学院新生群")
-    services.filing_return_for_revision(filing=filing, by=reviewer, comment="请补充成员人数")
+    services.step_take(filing, "return_for_revision", by=reviewer, comment="请补充成员人数")
     response = client_for(filer).get(URL)
     [returned] = response.context["filer_todo"]["returned"]
     assert returned.return_comment == "请补充成员人数"
@@ -144,7 +144,7 @@ def test_it_links_a_filer_to_the_return_and_says_why_it_was_sent_back(
     client_for, filer, reviewer, department, campaign
 ):
     department_return = return_in(ReturnState.HANDED_IN, campaign=campaign, department=department)
-    returns.return_send_back(department_return=department_return, by=reviewer, comment="缺公章")
+    step_take(department_return, "send_back", by=reviewer, comment="缺公章")
     response = client_for(filer).get(URL)
     [card] = response.context["return_cards"]
     assert (card.state, card.send_back_reason, card.missing) == (ReturnState.RETURNED, "缺公章", [])

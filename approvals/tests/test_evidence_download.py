@@ -11,9 +11,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 16
 
 def _reported(department, filer):
     filing = filing_in(Filing.State.CLOSING, department=department)
-    services.filing_report_closed(
-        filing=filing, by=filer, evidence=SimpleUploadedFile("a.png", PNG)
-    )
+    services.step_take(filing, "report_closed", by=filer, evidence=SimpleUploadedFile("a.png", PNG))
     return filing
 
 

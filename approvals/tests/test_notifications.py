@@ -39,7 +39,7 @@ def test_it_tells_the_reviewers_of_a_submission_after_the_commit(
     filer, reviewer, second = people
     filing = filing_in(Filing.State.DRAFT, department=department, name="会计学院工作群")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.filing_submit(filing=filing, by=filer, comment="请审核")
+        services.step_take(filing, "submit", by=filer, comment="请审核")
     assert mail.outbox == []  # nothing leaves before the transaction commits
     assert Notification.objects.filter(recipient__in=[reviewer, second]).count() == 2
     for callback in callbacks:
@@ -63,7 +63,7 @@ def test_it_tells_the_departments_filers_of_a_decision(
     filer, reviewer, _second = people
     filing = filing_in(state, department=department)
     with django_capture_on_commit_callbacks(execute=True):
-        services.SERVICES[name](filing=filing, by=reviewer, **arguments)
+        services.step_take(filing, name, by=reviewer, **arguments)
     assert _recipients() == ["filer@example.edu.cn"]
     [notice] = notifications_unread(user=filer)
     assert notice.link.endswith(filing.account.get_absolute_url())
@@ -75,7 +75,7 @@ def test_it_tells_nobody_of_a_confirmation(people, department, django_capture_on
     Filing.objects.filter(pk=filing.pk).update(closure_reported_at=timezone.now())
     filing.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.filing_confirm_closed(filing=filing, by=reviewer)
+        services.step_take(filing, "confirm_closed", by=reviewer)
     assert not Notification.objects.exists()
 
 
@@ -86,7 +86,7 @@ def test_it_tells_nobody_of_a_change_that_was_rolled_back(
     filing = filing_in(Filing.State.DRAFT, department=department)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            services.filing_submit(filing=filing, by=filer)
+            services.step_take(filing, "submit", by=filer)
             raise RuntimeError("the surrounding work failed")
     assert callbacks == []
     assert not Notification.objects.exists()
@@ -96,7 +96,7 @@ def test_it_tells_nobody_of_a_change_that_was_rolled_back(
 def test_it_sends_each_email_once_however_often_the_task_runs(people, department):
     filer, reviewer, _second = people
     filing = filing_in(Filing.State.SUBMITTED, department=department)
-    services.filing_register(filing=filing, by=reviewer)
+    services.step_take(filing, "register", by=reviewer)
     notice = Notification.objects.get(recipient=filer)
     assert notification_email_send(notification_id=notice.pk) is True
     assert notification_email_send(notification_id=notice.pk) is False
@@ -132,7 +132,7 @@ def test_a_broker_that_is_down_does_not_fail_the_submission(
 def test_it_marks_notifications_read(people, department):
     filer, reviewer, _second = people
     for _n in range(2):
-        services.filing_register(filing=filing_in("submitted", department=department), by=reviewer)
+        services.step_take(filing_in("submitted", department=department), "register", by=reviewer)
     assert len(notifications_unread(user=filer)) == 2
     assert notifications_mark_read(user=filer) == 2
     assert notifications_unread(user=filer) == []

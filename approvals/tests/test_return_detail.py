@@ -2,8 +2,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from approvals.models import DepartmentReturn, Filing, ReturnState
-from approvals.models.campaign import ACCOUNTS_OPEN, RETURN_LABELS, SCAN_MISSING
+from approvals.models.campaign import ACCOUNTS_OPEN, RETURN_STEPS, SCAN_MISSING
 from approvals.services import returns
+from approvals.services.steps import step_take
 from approvals.tests.factories import CampaignFactory, filing_in, return_in
 
 
@@ -85,19 +86,31 @@ def test_it_offers_the_filer_nothing_once_handed_in(client_for, filer, departmen
 
 def test_it_shows_the_history_of_the_return(client_for, filer, reviewer, department):
     department_return = returns.return_get(campaign=CampaignFactory(), department=department)
-    returns.return_upload_scan(
-        department_return=department_return,
+    step_take(
+        department_return,
+        "upload_scan",
         by=filer,
         scan=SimpleUploadedFile("a.pdf", b"%PDF-1.4 x"),
         comment="已盖章",
     )
-    returns.return_hand_in(department_return=department_return, by=filer)
-    returns.return_send_back(department_return=department_return, by=reviewer, comment="缺公章")
+    step_take(department_return, "hand_in", by=filer)
+    step_take(department_return, "send_back", by=reviewer, comment="缺公章")
     history = client_for(filer).get(_url(department_return)).context["history"]
+    label = {name: RETURN_STEPS[name].label for name in ("upload_scan", "hand_in", "send_back")}
     assert [(e.action, e.target, e.who, e.comment) for e in history] == [
-        (RETURN_LABELS["upload_scan"], ReturnState.IN_PROGRESS.label, filer.first_name, "已盖章"),
-        (RETURN_LABELS["hand_in"], ReturnState.HANDED_IN.label, filer.first_name, ""),
-        (RETURN_LABELS["send_back"], ReturnState.RETURNED.label, reviewer.first_name, "缺公章"),
+        (
+            label["upload_scan"],
+            ReturnState.IN_PROGRESS.label,
+            filer.first_name,
+            "已盖章",
+        ),
+        (label["hand_in"], ReturnState.HANDED_IN.label, filer.first_name, ""),
+        (
+            label["send_back"],
+            ReturnState.RETURNED.label,
+            reviewer.first_name,
+            "缺公章",
+        ),
     ]
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from approvals.models import Filing, ReturnState
-from approvals.services import filings
+from approvals.services import steps
 from approvals.tests.factories import CampaignFactory, bulk_accounts, filing_in, return_in
 from registry.models import Department
 from registry.tests.factories import DepartmentFactory
@@ -60,7 +60,7 @@ def test_it_answers_403_with_the_reason_to_a_filer(client_for, filer):
     CampaignFactory()
     response = client_for(filer).get(URL)
     assert response.status_code == 403
-    assert str(filings.REVIEWER_ONLY) in response.content.decode()
+    assert str(steps.REVIEWER_ONLY) in response.content.decode()
 
 
 def test_it_answers_403_to_the_outsider(client_for, outsider):

@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from approvals.models import DepartmentReturn, ReturnState
-from approvals.services import filings
+from approvals.services import steps
 from approvals.tests.factories import CampaignFactory
 
 
@@ -39,7 +39,7 @@ def test_it_answers_403_with_the_reason_to_a_reviewer(client_for, reviewer, depa
     CampaignFactory()
     response = client_for(reviewer).post(_url(department), {})
     assert response.status_code == 403
-    assert filings.FILER_ONLY % {"department": department.name} in response.content.decode()
+    assert steps.FILER_ONLY % {"department": department.name} in response.content.decode()
     assert not DepartmentReturn.objects.exists()
 
 

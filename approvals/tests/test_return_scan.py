@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from approvals.models import ReturnState
 from approvals.services import returns
+from approvals.services.steps import step_take
 from approvals.tests.factories import CampaignFactory, return_in
 
 PDF = b"%PDF-1.4\n% stamped form\n"
@@ -10,8 +11,8 @@ PDF = b"%PDF-1.4\n% stamped form\n"
 
 def _uploaded(department, filer):
     department_return = returns.return_get(campaign=CampaignFactory(), department=department)
-    return returns.return_upload_scan(
-        department_return=department_return, by=filer, scan=SimpleUploadedFile("x.pdf", PDF)
+    return step_take(
+        department_return, "upload_scan", by=filer, scan=SimpleUploadedFile("x.pdf", PDF)
     )
 
 

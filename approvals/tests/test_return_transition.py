@@ -5,7 +5,7 @@ from django_fsm_log.models import StateLog
 
 from approvals.models import DepartmentReturn, Filing, ReturnState
 from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
-from approvals.services import filings, returns
+from approvals.services import returns, steps
 from approvals.tests.factories import CampaignFactory, filing_in, return_in
 
 PDF = b"%PDF-1.4\n% stamped form\n"
@@ -127,7 +127,7 @@ def test_it_answers_403_with_the_reason_when_a_filer_tries_to_accept(
     department_return = return_in(ReturnState.HANDED_IN, campaign=campaign, department=department)
     response = client_for(filer).post(_url(department_return, "accept"), {})
     assert response.status_code == 403
-    assert str(filings.REVIEWER_ONLY) in response.content.decode()
+    assert str(steps.REVIEWER_ONLY) in response.content.decode()
     assert _get(department_return).state == ReturnState.HANDED_IN
 
 
@@ -164,7 +164,7 @@ def test_it_answers_409_when_someone_else_acted_first(client_for, reviewer, camp
         _url(department_return, "accept"), {"accept-expected_state": "handed_in"}
     )
     assert response.status_code == 409
-    message = filings.STALE_STATE % {"state": ReturnState.RETURNED.label}
+    message = steps.STALE_STATE % {"state": ReturnState.RETURNED.label}
     assert message in response.content.decode()
     assert _get(department_return).state == ReturnState.RETURNED
 

@@ -13,6 +13,7 @@ from django_fsm_log.models import StateLog
 from approvals.models import Campaign, DepartmentReturn, Filing
 from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
 from approvals.services import returns
+from approvals.services.steps import step_take
 from approvals.tests.factories import filing_in
 
 PDF = b"%PDF-1.4\n% stamped form\n"
@@ -40,7 +41,7 @@ def _scan(content=PDF, name="form.pdf"):
 
 
 def _uploaded(department_return, filer):
-    return returns.return_upload_scan(department_return=department_return, by=filer, scan=_scan())
+    return step_take(department_return, "upload_scan", by=filer, scan=_scan())
 
 
 @pytest.mark.parametrize(
@@ -52,9 +53,7 @@ def _uploaded(department_return, filer):
     ],
 )
 def test_it_takes_a_pdf_png_or_jpg_scan(department_return, filer, content, extension):
-    returns.return_upload_scan(
-        department_return=department_return, by=filer, scan=_scan(content, "扫描件.bin")
-    )
+    step_take(department_return, "upload_scan", by=filer, scan=_scan(content, "扫描件.bin"))
     department_return.refresh_from_db()
     assert department_return.state == S.IN_PROGRESS
     assert department_return.scan.name.startswith("returns/")
@@ -68,9 +67,7 @@ def test_it_refuses_a_file_that_is_not_a_scan_and_stores_nothing(
     settings, department_return, filer, content
 ):
     with pytest.raises(ValidationError) as refused:
-        returns.return_upload_scan(
-            department_return=department_return, by=filer, scan=_scan(content, "form.pdf")
-        )
+        step_take(department_return, "upload_scan", by=filer, scan=_scan(content, "form.pdf"))
     assert "scan" in refused.value.message_dict
     department_return.refresh_from_db()
     assert (department_return.state, department_return.scan.name) == (S.NOT_STARTED, "")
@@ -101,7 +98,7 @@ def test_it_refuses_to_hand_in_with_open_accounts_or_without_a_scan(
     DepartmentReturn.objects.filter(pk=department_return.pk).update(state=S.IN_PROGRESS)
     department_return.refresh_from_db()
     with pytest.raises(ValidationError) as refused:
-        returns.return_hand_in(department_return=department_return, by=filer)
+        step_take(department_return, "hand_in", by=filer)
     assert refused.value.messages == [ACCOUNTS_OPEN % {"count": 2}, str(SCAN_MISSING)]
     assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.IN_PROGRESS
 
@@ -117,7 +114,7 @@ def test_it_hands_in_and_emails_the_office_the_accounts(
     )
     _uploaded(department_return, filer)
     with django_capture_on_commit_callbacks(execute=True):
-        returns.return_hand_in(department_return=department_return, by=filer, comment="已盖章")
+        step_take(department_return, "hand_in", by=filer, comment="已盖章")
     department_return.refresh_from_db()
     assert (department_return.state, department_return.handed_in_by) == (S.HANDED_IN, filer)
     assert department_return.copy_sent_at is not None
@@ -135,7 +132,7 @@ def test_it_hands_in_and_emails_the_office_the_accounts(
 
 def test_it_sends_the_electronic_copy_once(department_return, filer):
     _uploaded(department_return, filer)
-    returns.return_hand_in(department_return=department_return, by=filer)
+    step_take(department_return, "hand_in", by=filer)
     assert returns.return_copy_send(return_id=department_return.pk) is True
     assert returns.return_copy_send(return_id=department_return.pk) is False
     assert len([m for m in mail.outbox if m.to == ["office@example.edu.cn"]]) == 1
@@ -146,23 +143,23 @@ def test_a_reviewer_accepts_or_sends_back_with_a_reason(
     campaign, department_return, filer, reviewer, other_department
 ):
     _uploaded(department_return, filer)
-    returns.return_hand_in(department_return=department_return, by=filer)
+    step_take(department_return, "hand_in", by=filer)
     with pytest.raises(ValidationError):
-        returns.return_send_back(department_return=department_return, by=reviewer, comment=" ")
-    returns.return_send_back(department_return=department_return, by=reviewer, comment="缺公章")
+        step_take(department_return, "send_back", by=reviewer, comment=" ")
+    step_take(department_return, "send_back", by=reviewer, comment="缺公章")
     assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.RETURNED
     # Sent back, the department hands in again (a new copy is owed) and is accepted.
-    returns.return_hand_in(department_return=department_return, by=filer)
+    step_take(department_return, "hand_in", by=filer)
     assert returns.return_copies_owed() == [department_return.pk]
-    returns.return_accept(department_return=department_return, by=reviewer)
+    step_take(department_return, "accept", by=reviewer)
     assert DepartmentReturn.objects.get(pk=department_return.pk).state == S.ACCEPTED
 
 
 def test_a_filer_cannot_accept_their_own_return(department_return, filer):
     _uploaded(department_return, filer)
-    returns.return_hand_in(department_return=department_return, by=filer)
+    step_take(department_return, "hand_in", by=filer)
     with pytest.raises(PermissionDenied):
-        returns.return_accept(department_return=department_return, by=filer)
+        step_take(department_return, "accept", by=filer)
 
 
 def test_it_keeps_one_return_per_department_and_campaign(campaign, department):

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_fsm_log.models import StateLog
 
 from approvals import models, services
-from approvals.models import Filing
+from approvals.models import COMMENT_REQUIRED, Filing
 from approvals.tests.factories import filing_in
 from registry.models import Account
 from registry.tests.factories import UserFactory
@@ -71,9 +71,8 @@ def test_it_lets_only_the_right_role_take_each_transition(
 ):
     filing = _filing(source, department, **fields)
     user = people[role]
-    call = services.SERVICES[name]
     if role == allowed:
-        call(filing=filing, by=user, **arguments())
+        services.step_take(filing, name, by=user, **arguments())
         filing.refresh_from_db()
         assert filing.state == target
         logs = list(StateLog.objects.for_(filing))
@@ -86,7 +85,7 @@ def test_it_lets_only_the_right_role_take_each_transition(
         )
     else:
         with pytest.raises(PermissionDenied) as refused:
-            call(filing=filing, by=user, **arguments())
+            services.step_take(filing, name, by=user, **arguments())
         assert str(refused.value)  # says why
         filing.refresh_from_db()
         assert filing.state == source
@@ -96,22 +95,22 @@ def test_it_lets_only_the_right_role_take_each_transition(
 @pytest.mark.parametrize("role", ROLES)
 def test_it_lets_only_a_reviewer_confirm_a_reported_closure(people, department, role):
     filing = _filing(S.CLOSING, department)
-    services.filing_report_closed(filing=filing, by=people["filer"], evidence=png())
+    services.step_take(filing, "report_closed", by=people["filer"], evidence=png())
     if role == "reviewer":
-        services.filing_confirm_closed(filing=filing, by=people[role], comment="已核实")
+        services.step_take(filing, "confirm_closed", by=people[role], comment="已核实")
         filing.refresh_from_db()
         assert filing.state == S.CLOSED
         assert StateLog.objects.for_(filing).latest().description == "已核实"
     else:
         with pytest.raises(PermissionDenied):
-            services.filing_confirm_closed(filing=filing, by=people[role])
+            services.step_take(filing, "confirm_closed", by=people[role])
         filing.refresh_from_db()
         assert filing.state == S.CLOSING
 
 
 def test_it_records_the_comment_and_the_reviewer_on_a_return(department, reviewer):
     filing = _filing(S.SUBMITTED, department)
-    services.filing_return_for_revision(filing=filing, by=reviewer, comment="请补充成员人数")
+    services.step_take(filing, "return_for_revision", by=reviewer, comment="请补充成员人数")
     log = StateLog.objects.for_(filing).get()
     assert (log.by, log.description, log.source_state, log.state) == (
         reviewer,
@@ -124,8 +123,8 @@ def test_it_records_the_comment_and_the_reviewer_on_a_return(department, reviewe
 def test_it_refuses_a_return_without_a_comment(department, reviewer):
     filing = _filing(S.SUBMITTED, department)
     with pytest.raises(ValidationError) as refused:
-        services.filing_return_for_revision(filing=filing, by=reviewer, comment="  ")
-    assert refused.value.message_dict["comment"] == [str(services.COMMENT_REQUIRED)]
+        services.step_take(filing, "return_for_revision", by=reviewer, comment="  ")
+    assert refused.value.message_dict["comment"] == [str(COMMENT_REQUIRED)]
     filing.refresh_from_db()
     assert filing.state == S.SUBMITTED
 
@@ -146,17 +145,17 @@ def test_it_says_a_transition_is_not_possible_from_this_state(department, review
     if name == "order_closure":
         arguments = closure_args()
     with pytest.raises(ValidationError) as refused:
-        services.SERVICES[name](filing=filing, by=reviewer, **arguments)
+        services.step_take(filing, name, by=reviewer, **arguments)
     assert refused.value.messages == [
         services.NOT_FROM_STATE
-        % {"action": services.transition_label(name), "state": Filing.State(state).label}
+        % {"action": services.step_label(Filing, name), "state": Filing.State(state).label}
     ]
 
 
 def test_it_lists_the_missing_columns_when_submitting(department, filer):
     filing = _filing(S.DRAFT, department, purpose="", owner_phone="", number="")
     with pytest.raises(ValidationError) as refused:
-        services.filing_submit(filing=filing, by=filer)
+        services.step_take(filing, "submit", by=filer)
     [message] = refused.value.messages
     for column in ("purpose", "owner's phone", "number or ID"):
         assert (
@@ -176,7 +175,7 @@ def test_it_lists_the_missing_columns_when_submitting(department, filer):
 
 def test_it_does_not_ask_a_wechat_group_for_a_number(department, filer):
     filing = _filing(S.DRAFT, department, platform=Account.Platform.WECHAT_GROUP, number="")
-    services.filing_submit(filing=filing, by=filer)
+    services.step_take(filing, "submit", by=filer)
     assert filing.state == S.SUBMITTED
 
 
@@ -190,21 +189,21 @@ def test_it_asks_an_official_account_for_its_type(department, filer):
 def test_it_refuses_a_submission_without_the_r6_acknowledgement(department, filer):
     filing = _filing(S.DRAFT, department, rules_acknowledged=False)
     with pytest.raises(ValidationError) as refused:
-        services.filing_submit(filing=filing, by=filer)
+        services.step_take(filing, "submit", by=filer)
     assert refused.value.messages == [str(models.RULES_NOT_ACKNOWLEDGED)]
 
 
 def test_it_approves_only_school_level_accounts(department, reviewer):
     filing = _filing(S.SUBMITTED, department, naming_level="department")
     with pytest.raises(ValidationError) as refused:
-        services.filing_approve(filing=filing, by=reviewer)
+        services.step_take(filing, "approve", by=reviewer)
     assert refused.value.messages == [str(models.NOT_SCHOOL_LEVEL)]
 
 
 def test_it_registers_only_department_or_work_level_accounts(department, reviewer):
     filing = _filing(S.SUBMITTED, department, naming_level="school")
     with pytest.raises(ValidationError) as refused:
-        services.filing_register(filing=filing, by=reviewer)
+        services.step_take(filing, "register", by=reviewer)
     assert refused.value.messages == [str(models.NOT_DEPARTMENT_LEVEL)]
 
 
@@ -215,7 +214,7 @@ def test_it_keeps_only_accounts_proposed_for_keeping(department, reviewer, name)
         S.SUBMITTED, department, naming_level=level, disposition="dissolve", disposition_reason="x"
     )
     with pytest.raises(ValidationError) as refused:
-        services.SERVICES[name](filing=filing, by=reviewer)
+        services.step_take(filing, name, by=reviewer)
     assert refused.value.messages == [
         models.NOT_KEEP % {"disposition": Account.Disposition.DISSOLVE.label}
     ]
@@ -226,7 +225,7 @@ def test_it_blocks_a_forbidden_name(department, reviewer, name):
     level = "school" if name == "approve" else "department"
     filing = _filing(S.SUBMITTED, department, naming_level=level, name="省财政厅政策宣传群")
     with pytest.raises(ValidationError) as refused:
-        services.SERVICES[name](filing=filing, by=reviewer)
+        services.step_take(filing, name, by=reviewer)
     assert refused.value.messages == [models.FORBIDDEN_NAME % {"pattern": "财政厅"}]
     filing.refresh_from_db()
     assert filing.state == S.SUBMITTED
@@ -254,7 +253,7 @@ def test_it_requires_a_closure_kind_reason_and_survivor(
 ):
     filing = _filing(S.SUBMITTED, department)
     with pytest.raises(ValidationError) as refused:
-        services.filing_order_closure(filing=filing, by=reviewer, **arguments)
+        services.step_take(filing, "order_closure", by=reviewer, **arguments)
     assert refused.value.message_dict[field] == [str(message)]
     filing.refresh_from_db()
     assert filing.state == S.SUBMITTED
@@ -268,8 +267,13 @@ def test_it_refuses_a_merge_into_itself_or_into_a_closing_account(department, re
         (closing.account, services.SURVIVOR_CLOSING),
     ):
         with pytest.raises(ValidationError) as refused:
-            services.filing_order_closure(
-                filing=filing, by=reviewer, kind="merge", reason="重复", merge_into=survivor
+            services.step_take(
+                filing,
+                "order_closure",
+                by=reviewer,
+                kind="merge",
+                reason="重复",
+                merge_into=survivor,
             )
         assert refused.value.message_dict["merge_into"] == [str(message)]
 
@@ -277,8 +281,8 @@ def test_it_refuses_a_merge_into_itself_or_into_a_closing_account(department, re
 def test_it_records_a_merge_with_its_survivor(department, reviewer):
     filing = _filing(S.SUBMITTED, department)
     survivor = _filing(S.REGISTERED, department).account
-    services.filing_order_closure(
-        filing=filing, by=reviewer, kind="merge", reason="重复建设", merge_into=survivor
+    services.step_take(
+        filing, "order_closure", by=reviewer, kind="merge", reason="重复建设", merge_into=survivor
     )
     filing.refresh_from_db()
     assert (filing.state, filing.closure_kind, filing.closure_merge_into) == (
@@ -292,8 +296,8 @@ def test_it_records_a_merge_with_its_survivor(department, reviewer):
 def test_it_drops_a_survivor_named_for_a_closure_that_is_not_a_merge(department, reviewer):
     filing = _filing(S.SUBMITTED, department)
     survivor = _filing(S.REGISTERED, department).account
-    services.filing_order_closure(
-        filing=filing, by=reviewer, kind="take_down", reason="无需要", merge_into=survivor
+    services.step_take(
+        filing, "order_closure", by=reviewer, kind="take_down", reason="无需要", merge_into=survivor
     )
     filing.refresh_from_db()
     assert filing.closure_merge_into is None
@@ -302,14 +306,14 @@ def test_it_drops_a_survivor_named_for_a_closure_that_is_not_a_merge(department,
 def test_it_confirms_a_closure_only_after_the_filer_reported_it(department, reviewer):
     filing = _filing(S.CLOSING, department)
     with pytest.raises(ValidationError) as refused:
-        services.filing_confirm_closed(filing=filing, by=reviewer)
+        services.step_take(filing, "confirm_closed", by=reviewer)
     assert refused.value.messages == [str(models.NOT_REPORTED)]
 
 
 def test_it_keeps_a_closed_account_in_the_register(department, filer, reviewer):
     filing = _filing(S.CLOSING, department)
-    services.filing_report_closed(filing=filing, by=filer, evidence=png())
-    services.filing_confirm_closed(filing=filing, by=reviewer)
+    services.step_take(filing, "report_closed", by=filer, evidence=png())
+    services.step_take(filing, "confirm_closed", by=reviewer)
     assert Account.objects.filter(pk=filing.account_id).exists()
     assert [log.transition for log in StateLog.objects.for_(filing).order_by("pk")] == [
         "report_closed",
@@ -326,8 +330,8 @@ def test_it_refuses_evidence_that_is_not_a_screenshot_and_stores_nothing(
 ):
     filing = _filing(S.CLOSING, department)
     with pytest.raises(ValidationError) as refused:
-        services.filing_report_closed(
-            filing=filing, by=filer, evidence=SimpleUploadedFile(name, content)
+        services.step_take(
+            filing, "report_closed", by=filer, evidence=SimpleUploadedFile(name, content)
         )
     assert "evidence" in refused.value.message_dict
     filing.refresh_from_db()
@@ -339,14 +343,14 @@ def test_it_refuses_evidence_over_the_size_limit(settings, department, filer):
     settings.NEWMEDIA_EVIDENCE_MAX_BYTES = 10
     filing = _filing(S.CLOSING, department)
     with pytest.raises(ValidationError) as refused:
-        services.filing_report_closed(filing=filing, by=filer, evidence=png())
+        services.step_take(filing, "report_closed", by=filer, evidence=png())
     assert "evidence" in refused.value.message_dict
     assert not (settings.MEDIA_ROOT / "evidence").exists()
 
 
 def test_it_stores_evidence_under_a_generated_name(department, filer):
     filing = _filing(S.CLOSING, department)
-    services.filing_report_closed(filing=filing, by=filer, evidence=png("../../etc/passwd.png"))
+    services.step_take(filing, "report_closed", by=filer, evidence=png("../../etc/passwd.png"))
     filing.refresh_from_db()
     assert filing.closure_evidence.name.startswith("evidence/")
     assert "passwd" not in filing.closure_evidence.name
@@ -358,9 +362,9 @@ def test_it_lets_one_of_two_concurrent_approvals_win(department, reviewer, secon
     filing = _filing(S.SUBMITTED, department, naming_level="school")
     seen_by_first = Filing.objects.get(pk=filing.pk)
     seen_by_second = Filing.objects.get(pk=filing.pk)
-    services.filing_approve(filing=seen_by_first, by=reviewer)
+    services.step_take(seen_by_first, "approve", by=reviewer)
     with pytest.raises(ValidationError) as refused:
-        services.filing_approve(filing=seen_by_second, by=second_reviewer)
+        services.step_take(seen_by_second, "approve", by=second_reviewer)
     assert refused.value.code == "stale"
     assert refused.value.messages == [services.STALE_STATE % {"state": S.APPROVED.label}]
     log = StateLog.objects.for_(filing).get()  # exactly one: the loser's row was rolled back
@@ -370,6 +374,6 @@ def test_it_lets_one_of_two_concurrent_approvals_win(department, reviewer, secon
 def test_it_refuses_a_transition_on_a_state_the_user_did_not_see(department, reviewer):
     filing = _filing(S.SUBMITTED, department)
     with pytest.raises(ValidationError) as refused:
-        services.filing_register(filing=filing, by=reviewer, expected_state=S.RETURNED)
+        services.step_take(filing, "register", by=reviewer, expected_state=S.RETURNED)
     assert refused.value.code == "stale"
     assert not StateLog.objects.for_(filing).exists()

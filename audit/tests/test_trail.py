@@ -110,7 +110,7 @@ def test_it_writes_no_transition_row_when_the_transition_fails(
 ):
     filing = filing_in(Filing.State.SUBMITTED, department=department, naming_level="school")
     first, second = Filing.objects.get(pk=filing.pk), Filing.objects.get(pk=filing.pk)
-    services.filing_approve(filing=first, by=reviewer)
+    services.step_take(first, "approve", by=reviewer)
     with pytest.raises(ValidationError):
-        services.filing_approve(filing=second, by=second_reviewer)
+        services.step_take(second, "approve", by=second_reviewer)
     assert AuditEvent.objects.filter(action=Action.TRANSITION).count() == 1

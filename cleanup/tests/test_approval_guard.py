@@ -44,7 +44,7 @@ def _explanation(filing):
 
 def test_the_service_refuses_with_the_explanation(submitted, reviewer):
     with pytest.raises(ValidationError) as refused:
-        approvals_services.filing_register(filing=submitted, by=reviewer)
+        approvals_services.step_take(submitted, "register", by=reviewer)
     assert refused.value.messages == [_explanation(submitted)]
     assert Filing.objects.get(pk=submitted.pk).state == Filing.State.SUBMITTED
 
@@ -96,8 +96,8 @@ def test_naming_an_owner_in_post_lets_registration_proceed(
     )
     assert not Finding.objects.open().filter(account=account, rule="owner_departed").exists()
     filing = Filing.objects.get(pk=submitted.pk)
-    approvals_services.filing_submit(filing=filing, by=filer)
-    approvals_services.filing_register(filing=filing, by=reviewer)
+    approvals_services.step_take(filing, "submit", by=filer)
+    approvals_services.step_take(filing, "register", by=reviewer)
     assert Filing.objects.get(pk=submitted.pk).state == Filing.State.REGISTERED
 
 
@@ -116,8 +116,8 @@ def test_renaming_a_forbidden_name_lets_registration_proceed(
     )
     assert not Finding.objects.open().filter(account=account, rule="forbidden_name").exists()
     filing = Filing.objects.get(pk=filing.pk)
-    approvals_services.filing_submit(filing=filing, by=filer)
-    approvals_services.filing_register(filing=filing, by=reviewer)
+    approvals_services.step_take(filing, "submit", by=filer)
+    approvals_services.step_take(filing, "register", by=reviewer)
     assert Filing.objects.get(pk=filing.pk).state == Filing.State.REGISTERED
 
 
@@ -126,7 +126,7 @@ def test_a_closed_number_back_in_use_blocks_too(department, reviewer):
     filing = filing_in(Filing.State.SUBMITTED, department=department, number="612 000 001")
     services.findings_evaluate()
     with pytest.raises(ValidationError) as refused:
-        approvals_services.filing_register(filing=filing, by=reviewer)
+        approvals_services.step_take(filing, "register", by=reviewer)
     assert "612000001" in refused.value.messages[0]
 
 
@@ -134,5 +134,5 @@ def test_warnings_do_not_block(department, reviewer):
     filing = filing_in(Filing.State.SUBMITTED, department=department, last_active_on=None)
     services.findings_evaluate()
     assert Finding.objects.open().filter(account=filing.account).exists()
-    approvals_services.filing_register(filing=filing, by=reviewer)
+    approvals_services.step_take(filing, "register", by=reviewer)
     assert Filing.objects.get(pk=filing.pk).state == Filing.State.REGISTERED

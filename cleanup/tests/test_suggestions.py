@@ -23,7 +23,7 @@ def zombie(department):
 
 
 def test_the_closure_order_is_prefilled_from_the_finding(zombie, reviewer):
-    form = ClosureForm(user=reviewer, filing=zombie)
+    form = ClosureForm(user=reviewer, instance=zombie)
     assert form.fields["kind"].initial == Account.Disposition.DISSOLVE
     assert days_ago(120).isoformat() in form.fields["reason"].initial
     assert Filing.objects.get(pk=zombie.pk).state == Filing.State.SUBMITTED
@@ -38,7 +38,7 @@ def test_the_filers_own_proposal_wins(department, reviewer):
         disposition_reason="无特殊需要",
     )
     services.findings_evaluate()
-    form = ClosureForm(user=reviewer, filing=filing)
+    form = ClosureForm(user=reviewer, instance=filing)
     assert (form.fields["kind"].initial, form.fields["reason"].initial) == (
         "take_down",
         "无特殊需要",
@@ -61,7 +61,7 @@ def test_a_merge_suggestion_names_the_survivor(department, reviewer):
         last_active_on=days_ago(1),
     )
     services.findings_evaluate()
-    form = ClosureForm(user=reviewer, filing=duplicate)
+    form = ClosureForm(user=reviewer, instance=duplicate)
     assert form.fields["kind"].initial == "merge"
     assert form.fields["merge_into"].initial == survivor.account_id
 

@@ -14,6 +14,7 @@ from approvals import services
 from approvals.forms import next_june_8
 from approvals.models import Campaign, DepartmentReturn, Filing
 from approvals.services import returns
+from approvals.services.steps import step_take
 from cleanup import services as cleanup_services
 from registry.models import Account, Department, Staff
 from registry.roles import FILER_GROUP, REVIEWER_GROUP
@@ -242,7 +243,7 @@ class Command(BaseCommand):
             prefix=False,
         )
         filing = services.filing_create(account=account, by=users["CS"])
-        services.filing_submit(filing=filing, by=users["CS"])
+        services.step_take(filing, "submit", by=users["CS"])
         return count + 1
 
     def _account(self, department, staff, index, number, template, survivor, *, prefix=True):
@@ -297,35 +298,37 @@ class Command(BaseCommand):
         """Move a new filing to the outcome through the real transitions, as people would."""
         if outcome == "draft":
             return
-        services.filing_submit(filing=filing, by=filer, comment="已完成自查，请审核。")
+        services.step_take(filing, "submit", by=filer, comment="已完成自查，请审核。")
         if outcome == "returned":
-            services.filing_return_for_revision(
-                filing=filing, by=reviewer, comment="请补充群主职务并核实成员人数。"
+            services.step_take(
+                filing, "return_for_revision", by=reviewer, comment="请补充群主职务并核实成员人数。"
             )
         elif outcome == "retained":
             if filing.account.needs_approval:
-                services.filing_approve(filing=filing, by=reviewer, comment="同意保留。")
+                services.step_take(filing, "approve", by=reviewer, comment="同意保留。")
             else:
-                services.filing_register(filing=filing, by=reviewer, comment="已登记备案。")
+                services.step_take(filing, "register", by=reviewer, comment="已登记备案。")
         elif outcome in ("closing", "reported", "closed"):
             account = filing.account
             kind = account.disposition if account.disposition != "keep" else "dissolve"
-            services.filing_order_closure(
-                filing=filing,
+            services.step_take(
+                filing,
+                "order_closure",
                 by=reviewer,
                 kind=kind,
                 reason=account.disposition_reason or "长期不使用的僵尸群",
                 merge_into=account.merge_into,
             )
             if outcome in ("reported", "closed"):
-                services.filing_report_closed(
-                    filing=filing,
+                services.step_take(
+                    filing,
+                    "report_closed",
                     by=filer,
                     evidence=SimpleUploadedFile("done.png", PNG, content_type="image/png"),
                     comment="已解散，截图见附件。",
                 )
             if outcome == "closed":
-                services.filing_confirm_closed(filing=filing, by=reviewer, comment="确认已关停。")
+                services.step_take(filing, "confirm_closed", by=reviewer, comment="确认已关停。")
 
     def _returns(self, departments, users) -> int:
         """Department returns in several states, once per campaign, through the services."""
@@ -336,8 +339,9 @@ class Command(BaseCommand):
         for code, outcome in RETURN_OUTCOMES.items():
             filer, department = users[code], departments[code]
             department_return = returns.return_get(campaign=campaign, department=department)
-            returns.return_upload_scan(
-                department_return=department_return,
+            step_take(
+                department_return,
+                "upload_scan",
                 by=filer,
                 scan=SimpleUploadedFile("登记表.pdf", SCAN_PDF, content_type="application/pdf"),
                 comment="登记表已盖章扫描。",
@@ -348,17 +352,14 @@ class Command(BaseCommand):
                 account__department=department, state__in=Filing.EDITABLE_STATES
             ).select_related("account__department")
             for filing in open_filings:
-                services.filing_submit(filing=filing, by=filer, comment="自查完毕，请审核。")
-            returns.return_hand_in(
-                department_return=department_return, by=filer, comment="本单位登记表已报送。"
-            )
+                services.step_take(filing, "submit", by=filer, comment="自查完毕，请审核。")
+            step_take(department_return, "hand_in", by=filer, comment="本单位登记表已报送。")
             if outcome == "accepted":
-                returns.return_accept(
-                    department_return=department_return, by=reviewer, comment="材料齐全，已接收。"
-                )
+                step_take(department_return, "accept", by=reviewer, comment="材料齐全，已接收。")
             elif outcome == "returned":
-                returns.return_send_back(
-                    department_return=department_return,
+                step_take(
+                    department_return,
+                    "send_back",
                     by=reviewer,
                     comment="扫描件缺少单位公章，请重新盖章后报送。",
                 )

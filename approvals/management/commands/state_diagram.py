@@ -1,16 +1,13 @@
-"""Draw the filing state machine from the model itself, so the documented diagram cannot drift."""
+"""Draw the filing state machine from its table of steps, so the documented diagram cannot
+drift."""
 
 from django.core.management.base import BaseCommand
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _
 
-from approvals import services
 from approvals.models import Filing
 
 # The language the users read; the command renders in it whatever language the caller has active.
 LANGUAGE = "zh-hans"
-FILER = _("filer")
-REVIEWER = _("reviewer")
 
 DOCS_PAGE = "docs/state-diagram.md"
 REGENERATE = f"DEBUG=1 .venv/bin/python manage.py state_diagram --markdown > {DOCS_PAGE}"
@@ -35,12 +32,13 @@ def _text(value) -> str:
 
 
 def edges() -> list[tuple[str, str, str]]:
-    """Every (source, target, transition name) of the filing state machine, in a fixed order."""
+    """Every (source, target, step name) of the filing state machine, in a fixed order."""
     states = list(Filing.State.values)
-    order = list(services.TRANSITIONS)
+    order = list(Filing.machine.names)
     found = {
-        (str(t.source), str(t.target), t.name)
-        for t in Filing._meta.get_field("state").get_all_transitions(Filing)
+        (str(source), str(step.target), step.name)
+        for step in Filing.machine
+        for source in step.sources
     }
     return sorted(
         found,
@@ -57,8 +55,8 @@ def render() -> str:
         lines = ["stateDiagram-v2", f"    [*] --> {initial}"]
         lines += [f"    {state.value} : {_text(state.label)}" for state in Filing.State]
         for source, target, name in all_edges:
-            who = REVIEWER if name in services.REVIEWER_TRANSITIONS else FILER
-            label = f"{name} ({_text(services.transition_label(name))} · {_text(who)})"
+            step = Filing.machine[name]
+            label = f"{name} ({_text(step.label)} · {_text(step.actor.label)})"
             lines.append(f"    {source} --> {target} : {label}")
         lines += [f"    {state} --> [*]" for state in Filing.State.values if state not in sources]
     return "\n".join(lines) + "\n"
