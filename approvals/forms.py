@@ -56,6 +56,14 @@ class ReturnForm(StepForm):
     )
 
 
+class WithdrawForm(StepForm):
+    comment = forms.CharField(
+        label=_("Why do you withdraw it?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class ClosureForm(StepForm):
     kind = forms.ChoiceField(label=_("Closure kind"), choices=CLOSURE_KINDS)
     reason = forms.CharField(label=_("Reason"), max_length=500)

@@ -41,6 +41,7 @@ FORBIDDEN_NAME = _(
 )
 NOT_REPORTED = _("The filer has not yet reported the closure done with a screenshot.")
 EVIDENCE_REQUIRED = _("Upload a screenshot that shows the closure done.")
+WITHDRAW_REASON_REQUIRED = _("Say why you withdraw the submission.")
 
 
 def submit_problems(filing: "Filing") -> list[str]:
@@ -133,6 +134,17 @@ FILING_STEPS = Machine(
             actor=Actor.FILER,
             guard=submit_problems,
             notify=Audience.REVIEWERS,
+        ),
+        # Back to a draft, before any reviewer has acted on it.
+        Step(
+            name="withdraw",
+            label=_("Withdraw"),
+            sources=(_S.SUBMITTED,),
+            target=_S.DRAFT,
+            permission=("withdraw_filing", _("Can withdraw a submission")),
+            actor=Actor.FILER,
+            form="approvals.forms.WithdrawForm",
+            comment_required=WITHDRAW_REASON_REQUIRED,
         ),
         Step(
             name="return_for_revision",

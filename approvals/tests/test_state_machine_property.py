@@ -25,6 +25,7 @@ from registry.tests.factories import AccountFactory, DepartmentFactory, UserFact
 DESIGN = {
     ("draft", "submit"): "submitted",
     ("returned", "submit"): "submitted",
+    ("submitted", "withdraw"): "draft",
     ("submitted", "return_for_revision"): "returned",
     ("submitted", "approve"): "approved",
     ("submitted", "register"): "registered",

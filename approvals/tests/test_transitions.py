@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_fsm_log.models import StateLog
 
 from approvals import models, services
-from approvals.models import COMMENT_REQUIRED, Filing
+from approvals.models import COMMENT_REQUIRED, WITHDRAW_REASON_REQUIRED, Filing
 from approvals.tests.factories import filing_in
 from registry.models import Account
 from registry.tests.factories import UserFactory
@@ -28,6 +28,7 @@ def closure_args():
 CASES = [
     ("submit", S.DRAFT, {}, dict, "filer", S.SUBMITTED),
     ("submit", S.RETURNED, {}, dict, "filer", S.SUBMITTED),
+    ("withdraw", S.SUBMITTED, {}, lambda: {"comment": "名称写错了"}, "filer", S.DRAFT),
     (
         "return_for_revision",
         S.SUBMITTED,
@@ -377,3 +378,31 @@ def test_it_refuses_a_transition_on_a_state_the_user_did_not_see(department, rev
         services.step_take(filing, "register", by=reviewer, expected_state=S.RETURNED)
     assert refused.value.code == "stale"
     assert not StateLog.objects.for_(filing).exists()
+
+
+def test_a_withdrawal_says_why(department, filer):
+    filing = _filing(S.SUBMITTED, department)
+    with pytest.raises(ValidationError) as refused:
+        services.step_take(filing, "withdraw", by=filer, comment=" ")
+    assert refused.value.message_dict["comment"] == [str(WITHDRAW_REASON_REQUIRED)]
+    filing.refresh_from_db()
+    assert filing.state == S.SUBMITTED
+
+
+def test_a_withdrawal_after_a_reviewer_acted_is_refused_with_the_state_now(
+    department, filer, reviewer
+):
+    filing = _filing(S.SUBMITTED, department)
+    seen_by_filer = Filing.objects.get(pk=filing.pk)
+    services.step_take(filing, "register", by=reviewer)
+    with pytest.raises(ValidationError) as refused:
+        services.step_take(
+            seen_by_filer, "withdraw", by=filer, comment="写错了", expected_state=S.SUBMITTED
+        )
+    assert refused.value.messages == [services.STALE_STATE % {"state": S.REGISTERED.label}]
+    with pytest.raises(ValidationError) as refused:
+        services.step_take(filing, "withdraw", by=filer, comment="写错了")
+    assert refused.value.messages == [
+        services.NOT_FROM_STATE
+        % {"action": services.step_label(Filing, "withdraw"), "state": S.REGISTERED.label}
+    ]
