@@ -45,13 +45,16 @@ WITHDRAW_REASON_REQUIRED = _("Say why you withdraw the submission.")
 
 
 def submit_problems(filing: "Filing") -> list[str]:
-    """Why the account cannot be submitted yet: missing columns, or R6 not acknowledged."""
+    """Why the account cannot be submitted yet: missing columns, R6 not acknowledged, or a
+    name that R1 forbids (it could never be approved or registered)."""
     account = filing.account
     problems = []
     if missing := account.missing_for_submission():
         problems.append(MISSING_FIELDS % {"fields": "、".join(missing)})
     if not account.rules_acknowledged:
         problems.append(str(RULES_NOT_ACKNOWLEDGED))
+    if pattern := account.forbidden_pattern:
+        problems.append(FORBIDDEN_NAME % {"pattern": pattern})
     return problems
 
 

@@ -7,7 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_fsm_log.models import StateLog
 
 from approvals import models, services
-from approvals.models import COMMENT_REQUIRED, WITHDRAW_REASON_REQUIRED, Filing
+from approvals.models import (
+    COMMENT_REQUIRED,
+    FORBIDDEN_NAME,
+    WITHDRAW_REASON_REQUIRED,
+    Filing,
+)
 from approvals.tests.factories import filing_in
 from registry.models import Account
 from registry.tests.factories import UserFactory
@@ -406,3 +411,14 @@ def test_a_withdrawal_after_a_reviewer_acted_is_refused_with_the_state_now(
         services.NOT_FROM_STATE
         % {"action": services.step_label(Filing, "withdraw"), "state": S.REGISTERED.label}
     ]
+
+
+def test_a_name_that_r1_forbids_cannot_be_submitted(department, filer):
+    filing = _filing(S.DRAFT, department, name="江西省财政厅工作群")
+    with pytest.raises(ValidationError) as refused:
+        services.step_take(filing, "submit", by=filer)
+    pattern = filing.account.forbidden_pattern
+    assert pattern
+    assert refused.value.messages == [FORBIDDEN_NAME % {"pattern": pattern}]
+    filing.refresh_from_db()
+    assert filing.state == S.DRAFT
