@@ -38,6 +38,7 @@ from .models import (
     Notification,
     OverdueDigestLog,
     ReminderLog,
+    SignOffLevel,
 )
 from .services.imports import FiledFormAccountResource
 
@@ -248,6 +249,17 @@ class FilingAdmin(ServiceStepsAdmin):
     @admin.display(description=_("history"))
     def history(self, obj):
         return _history_html(obj)
+
+
+@admin.register(SignOffLevel)
+class SignOffLevelAdmin(admin.ModelAdmin):
+    """The sign-off chains: a level can be added, changed or removed at any time; filings already
+    in a chain keep the chain they entered with."""
+
+    list_display = ["naming_level", "position", "group", "mode"]
+    list_editable = ["group", "mode"]
+    list_filter = ["naming_level"]
+    ordering = ["naming_level", "position"]
 
 
 @admin.register(Campaign)

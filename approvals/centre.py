@@ -407,7 +407,14 @@ def centre_charts(*, user, campaign: Campaign | None, keys=tuple(CHART_TITLES)) 
 # The public summary.
 
 # Not decided yet: neither kept nor being closed.
-UNDECIDED_STATES = frozenset({Filing.State.DRAFT, Filing.State.SUBMITTED, Filing.State.RETURNED})
+UNDECIDED_STATES = frozenset(
+    {
+        Filing.State.DRAFT,
+        Filing.State.SUBMITTED,
+        Filing.State.AWAITING_SIGNOFF,
+        Filing.State.RETURNED,
+    }
+)
 
 
 @dataclass

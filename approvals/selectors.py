@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import (
     CharField,
     Count,
+    Exists,
     F,
     FilteredRelation,
     IntegerField,
@@ -38,6 +40,7 @@ from .models import (
     ReturnState,
     hand_in_problems,
 )
+from .models.signoff import SignOff, SignOffMode
 from .models.steps import Actor
 
 CREATED_LABEL = _("Created")
@@ -217,6 +220,64 @@ def review_queue(*, user):
         .filter(filing__state=Filing.State.SUBMITTED)
         .order_by("filing__state_changed_at", "pk")
     )
+
+
+def signoff_queue(*, user):
+    """The accounts waiting for the user's signature, oldest first: the leader's queue."""
+    signed = SignOff.objects.filter(
+        filing=OuterRef("filing"),
+        round=OuterRef("filing__signoff_round"),
+        level=OuterRef("filing__signoff_level"),
+        signer=user,
+    )
+    return (
+        account_rows(user=user)
+        .filter(
+            filing__state=Filing.State.AWAITING_SIGNOFF,
+            filing__signoff_group__in=user.groups.all(),
+        )
+        .exclude(Exists(signed))
+        .order_by("filing__state_changed_at", "pk")
+    )
+
+
+def signoff_todo(*, user, limit: int = 10) -> dict:
+    """How many accounts wait for the user's signature, and the oldest of them."""
+    queue = signoff_queue(user=user)
+    return {"count": queue.count(), "accounts": list(queue[:limit])}
+
+
+@dataclass
+class ChainLevel:
+    """A level of a filing's sign-off chain, as its page shows it."""
+
+    number: int
+    group: str
+    mode: str
+    signatures: list
+    pending: list[str]
+    current: bool
+
+
+def signoff_chain(*, filing: Filing) -> list[ChainLevel]:
+    """The chain the filing entered last: each level's signatures with their comments, and who
+    is still to sign at the level it is at."""
+    signatures = {}
+    for signoff in filing.signoffs.filter(round=filing.signoff_round).select_related("signer"):
+        signatures.setdefault(signoff.level, []).append(signoff)
+    pending = get_user_model().objects.filter(pk__in=filing.pending_signer_ids())
+    modes = dict(SignOffMode.choices)
+    return [
+        ChainLevel(
+            number=index + 1,
+            group=level["group_name"],
+            mode=modes.get(level["mode"], level["mode"]),
+            signatures=signatures.get(index, []),
+            pending=[_who(user) for user in pending] if index == filing.signoff_level else [],
+            current=filing.state == Filing.State.AWAITING_SIGNOFF and index == filing.signoff_level,
+        )
+        for index, level in enumerate(filing.signoff_chain)
+    ]
 
 
 def active_campaign() -> Campaign | None:

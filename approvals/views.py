@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cleanup import selectors as cleanup_selectors
@@ -21,6 +22,8 @@ from .forms import BulkReviewForm, CampaignForm, NotificationsReadForm, step_for
 from .models import Campaign, DepartmentReturn, Filing
 from .models.steps import REVIEWER_ONLY
 from .services import notifications, returns
+
+SIGNER_ROLE_ONLY = gettext_lazy("Only the signing leaders have a sign-off queue.")
 
 
 def _step_actions(request, instance, bound=None):
@@ -69,6 +72,9 @@ def dashboard(request):
         "campaign": campaign,
         "notifications": notifications.notifications_unread(user=user),
         "reviewer_todo": selectors.reviewer_todo(user=user) if roles.sees_all(user) else None,
+        "signoff_todo": (
+            selectors.signoff_todo(user=user) if user.has_perm(roles.SIGN_OFF_PERMISSION) else None
+        ),
         "filer_todo": selectors.filer_todo(user=user) if is_filer else None,
         "filer_findings": cleanup_selectors.filer_findings(user=user) if is_filer else None,
         "reminders": selectors.reminders_received(user=user) if is_filer else None,
@@ -110,6 +116,7 @@ def _render_detail(request, account, *, bound=None, status=200):
         "filing": account.filing,
         "actions": _step_actions(request, account.filing, bound),
         "history": selectors.filing_history(filing=account.filing),
+        "chain": selectors.signoff_chain(filing=account.filing),
         "findings": cleanup_selectors.account_findings(account_id=account.pk),
     }
     return render(request, "approvals/account_detail.html", context, status=status)
@@ -258,6 +265,17 @@ def review_queue(request):
         request,
         "approvals/review_queue.html",
         {"form": form, "page": page.get_page(request.GET.get("page"))},
+    )
+
+
+@login_required
+@require_GET
+def signoff_queue(request):
+    if not request.user.has_perm(roles.SIGN_OFF_PERMISSION):
+        raise PermissionDenied(SIGNER_ROLE_ONLY)
+    page = Paginator(selectors.signoff_queue(user=request.user), settings.NEWMEDIA_PAGE_SIZE)
+    return render(
+        request, "approvals/signoff_queue.html", {"page": page.get_page(request.GET.get("page"))}
     )
 
 

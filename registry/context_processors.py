@@ -9,6 +9,7 @@ def user_roles(request):
     department_ids = roles.filer_department_ids(user)
     return {
         "is_reviewer": roles.sees_all(user),
+        "is_leader": user.has_perm(roles.SIGN_OFF_PERMISSION),
         "is_filer": bool(department_ids),
         "user_department_ids": department_ids,
         "school_name": settings.NEWMEDIA_SCHOOL_NAME,

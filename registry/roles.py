@@ -8,6 +8,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 FILER_GROUP = "部门填报人"
 REVIEWER_GROUP = "审核员"
+# The school leaders who sign off after the reviewer (sign-off chains, approvals).
+LEADER_GROUP = "审批领导"
+# The leaders' step (approvals' sign-off chains): who has a sign-off queue.
+SIGN_OFF_PERMISSION = "approvals.sign_off_filing"
 # Granted to reviewers (and implied for superusers): see every department's data.
 VIEW_ALL_PERMISSION = "registry.view_all_accounts"
 

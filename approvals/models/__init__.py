@@ -3,4 +3,5 @@
 from .campaign import *  # noqa: F403
 from .filing import *  # noqa: F403
 from .notification import *  # noqa: F403
+from .signoff import *  # noqa: F403
 from .tally import *  # noqa: F403

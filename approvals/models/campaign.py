@@ -120,12 +120,12 @@ SCAN_REQUIRED = _("Choose the scan of the stamped registration form (PDF, JPG or
 REASON_REQUIRED = _("Say what the department must change: a reason is required to send it back.")
 
 
-def _set_scan(department_return: "DepartmentReturn", *, by, scan):
+def _set_scan(department_return: "DepartmentReturn", *, by, comment, scan):
     department_return.scan.name = scan
     department_return.scan_uploaded_at = timezone.now()
 
 
-def _set_handed_in(department_return: "DepartmentReturn", *, by):
+def _set_handed_in(department_return: "DepartmentReturn", *, by, comment):
     department_return.handed_in_at = timezone.now()
     department_return.handed_in_by = by
 

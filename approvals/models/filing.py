@@ -18,7 +18,8 @@ from cleanup import selectors as cleanup_selectors
 from registry.models import Account
 
 from ..querysets import FilingQuerySet
-from .steps import Actor, Audience, Machine, Step, Upload
+from .signoff import SignOff, SignOffLevel, SignOffMode
+from .steps import Actor, Audience, Machine, Route, Step, Upload
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
 
@@ -42,6 +43,8 @@ FORBIDDEN_NAME = _(
 NOT_REPORTED = _("The filer has not yet reported the closure done with a screenshot.")
 EVIDENCE_REQUIRED = _("Upload a screenshot that shows the closure done.")
 WITHDRAW_REASON_REQUIRED = _("Say why you withdraw the submission.")
+SIGNERS_PENDING = _("Leaders of this level are still to sign.")
+NOBODY_SIGNED = _("Nobody of this level has signed: its group needs a member.")
 
 
 def submit_problems(filing: "Filing") -> list[str]:
@@ -95,6 +98,7 @@ def confirm_closed_problems(filing: "Filing") -> list[str]:
 class FilingState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
+    AWAITING_SIGNOFF = "awaiting_signoff", _("Awaiting sign-off")
     RETURNED = "returned", _("Returned")
     APPROVED = "approved", _("Approved")
     REGISTERED = "registered", _("Registered")
@@ -102,7 +106,15 @@ class FilingState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-def _set_closure(filing: "Filing", *, by, kind, reason, merge_into):
+def settle_problems(filing: "Filing") -> list[str]:
+    """Why the level cannot be settled: someone is still to sign, or nobody has signed."""
+    if filing.pending_signer_ids():
+        return [str(SIGNERS_PENDING)]
+    signed = filing.signoffs.filter(round=filing.signoff_round, level=filing.signoff_level)
+    return [] if signed.exists() else [str(NOBODY_SIGNED)]
+
+
+def _set_closure(filing: "Filing", *, by, comment, kind, reason, merge_into):
     filing.closure_kind = kind
     filing.closure_reason = reason
     filing.closure_merge_into = merge_into
@@ -110,12 +122,64 @@ def _set_closure(filing: "Filing", *, by, kind, reason, merge_into):
     filing.closure_reported_at = None
 
 
-def _set_evidence(filing: "Filing", *, by, evidence):
+def _set_evidence(filing: "Filing", *, by, comment, evidence):
     filing.closure_evidence.name = evidence
     filing.closure_reported_at = timezone.now()
 
 
+def _enter_chain(filing: "Filing", *, by, comment):
+    """The reviewer's decision starts the naming level's sign-off chain, as it stands now."""
+    levels = SignOffLevel.objects.filter(naming_level=filing.account.naming_level)
+    filing.signoff_chain = [level.snapshot() for level in levels.select_related("group")]
+    filing.signoff_round += 1
+    filing.signoff_level = 0
+    filing.signoff_group_id = filing.signoff_chain[0]["group"] if filing.signoff_chain else None
+
+
+def _sign(filing: "Filing", *, by, comment):
+    """A leader's signature; the level is done when any one (或签) or every member (会签) signed."""
+    SignOff.objects.create(
+        filing=filing,
+        round=filing.signoff_round,
+        level=filing.signoff_level,
+        signer=by,
+        comment=comment,
+    )
+    if not filing.pending_signer_ids():
+        _settle(filing, by=by, comment=comment)
+
+
+def _settle(filing: "Filing", *, by, comment):
+    """The level has nobody left to sign (a member who had yet to sign left its group): it is
+    done with the signatures it has."""
+    filing.signoff_level += 1
+    levels = filing.signoff_chain
+    more = filing.signoff_level < len(levels)
+    filing.signoff_group_id = levels[filing.signoff_level]["group"] if more else None
+
+
+def _leave_chain(filing: "Filing", *, by, comment):
+    filing.signoff_group = None
+
+
+def _decided(outcome: str):
+    """The reviewer's decision: the outcome at once, or the sign-off chain first."""
+    return Route(
+        states=(FilingState.AWAITING_SIGNOFF, outcome),
+        choose=lambda filing: FilingState.AWAITING_SIGNOFF if filing.signoff_group_id else outcome,
+    )
+
+
+def _signed(filing: "Filing") -> str:
+    """After a signature: the next level, or the reviewer's decision once the chain is done."""
+    if filing.signoff_group_id:
+        return FilingState.AWAITING_SIGNOFF
+    return FilingState.APPROVED if filing.account.needs_approval else FilingState.REGISTERED
+
+
 _S = FilingState
+# After a signature, or a level settled: the next level, or the decision once the chain is done.
+_AFTER_SIGNATURE = Route(states=(_S.AWAITING_SIGNOFF, _S.APPROVED, _S.REGISTERED), choose=_signed)
 _CLOSURE = {
     "form": "approvals.forms.ClosureForm",
     "arguments": "approvals.services.filings.closure_arguments",
@@ -127,6 +191,8 @@ _CLOSURE = {
 # Every step of a filing, in the order pages offer them.
 FILING_STEPS = Machine(
     department_id=attrgetter("account.department_id"),
+    # A signature moves the level, not the state: both are checked under the row's lock.
+    version_fields=("state", "signoff_round", "signoff_level"),
     steps=[
         Step(
             name="submit",
@@ -165,7 +231,8 @@ FILING_STEPS = Machine(
             name="approve",
             label=_("Approve"),
             sources=(_S.SUBMITTED,),
-            target=_S.APPROVED,
+            target=_decided(_S.APPROVED),
+            change=_enter_chain,
             permission=("approve_filing", _("Can approve a filing")),
             actor=Actor.REVIEWER,
             guard=approve_problems,
@@ -176,12 +243,48 @@ FILING_STEPS = Machine(
             name="register",
             label=_("Register"),
             sources=(_S.SUBMITTED,),
-            target=_S.REGISTERED,
+            target=_decided(_S.REGISTERED),
+            change=_enter_chain,
             permission=("register_filing", _("Can register a filing")),
             actor=Actor.REVIEWER,
             guard=register_problems,
             notify=Audience.FILERS,
             bulk=True,
+        ),
+        Step(
+            name="sign_off",
+            label=_("Sign off"),
+            sources=(_S.AWAITING_SIGNOFF,),
+            target=_AFTER_SIGNATURE,
+            permission=("sign_off_filing", _("Can sign off a filing")),
+            actor=Actor.LEADER,
+            change=_sign,
+            notify=Audience.FILERS,
+        ),
+        # A 会签 level whose last unsigned member left its group: done with the signatures it has.
+        Step(
+            name="settle_signoff",
+            label=_("Sign-off level settled"),
+            sources=(_S.AWAITING_SIGNOFF,),
+            target=_AFTER_SIGNATURE,
+            permission=("sign_off_filing", _("Can sign off a filing")),
+            actor=Actor.SYSTEM,
+            guard=settle_problems,
+            change=_settle,
+            notify=Audience.FILERS,
+        ),
+        # Any level may send it back to the filer; the chain starts again after the next decision.
+        Step(
+            name="return_from_signoff",
+            label=_("Return to the filer"),
+            sources=(_S.AWAITING_SIGNOFF,),
+            target=_S.RETURNED,
+            permission=("sign_off_filing", _("Can sign off a filing")),
+            actor=Actor.LEADER,
+            form="approvals.forms.ReturnForm",
+            comment_required=COMMENT_REQUIRED,
+            change=_leave_chain,
+            notify=Audience.FILERS,
         ),
         Step(
             name="order_closure",
@@ -271,6 +374,19 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
     # Stored by the service under a generated name; served only through a permission-checked view.
     closure_evidence = models.FileField(_("closure evidence"), blank=True)
     closure_reported_at = models.DateTimeField(_("closure reported at"), null=True, blank=True)
+    # The sign-off chain this filing entered with the reviewer's decision (SignOffLevel.snapshot
+    # of each level), how often it has entered one, the level it is at, and that level's group.
+    signoff_chain = models.JSONField(_("sign-off chain"), default=list, blank=True)
+    signoff_round = models.PositiveSmallIntegerField(_("sign-off round"), default=0)
+    signoff_level = models.PositiveSmallIntegerField(_("sign-off level"), default=0)
+    signoff_group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("awaiting sign-off by"),
+    )
 
     objects = FilingQuerySet.as_manager()
 
@@ -324,6 +440,30 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
 
     def audited_object(self):
         return self.account
+
+    def pending_signer_ids(self) -> set[int]:
+        """Who may still sign at the level the filing is at: its group's active members, all of
+        them for 或签, those who have not signed yet for 会签; none outside the chain."""
+        if self.state != FilingState.AWAITING_SIGNOFF or not self.signoff_group_id:
+            return set()
+        members = set(
+            self.signoff_group.user_set.filter(is_active=True).values_list("pk", flat=True)
+        )
+        signed = set(
+            self.signoffs.filter(round=self.signoff_round, level=self.signoff_level).values_list(
+                "signer_id", flat=True
+            )
+        )
+        if self.signoff_chain[self.signoff_level]["mode"] == SignOffMode.ANY and signed:
+            return set()
+        return members - signed
+
+    def pending_signers_text(self) -> str:
+        """The pending signers' names, for a refusal."""
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(pk__in=self.pending_signer_ids())
+        return "、".join(u.get_full_name() or u.get_username() for u in users) or "—"
 
     @property
     def is_editable(self) -> bool:

@@ -24,15 +24,17 @@ from operator import attrgetter
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from django_fsm import transition
+from django_fsm import GET_STATE, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from registry import roles
 
-__all__ = ["Actor", "Audience", "Machine", "Step", "Upload"]
+__all__ = ["Actor", "Audience", "Machine", "Route", "Step", "Upload"]
 
 REVIEWER_ONLY = _("Only a reviewer may do this.")
 FILER_ONLY = _("Only a filer of %(department)s may do this.")
+SYSTEM_ONLY = _("Nobody takes this step: the system does.")
+SIGNER_ONLY = _("Only a leader who has yet to sign at this level may do this: %(signers)s.")
 NOT_FROM_STATE = _("“%(action)s” is not possible in the state “%(state)s”.")
 
 
@@ -41,10 +43,19 @@ class Actor(Enum):
 
     FILER = roles.FILER_GROUP  # and only for the departments they file for
     REVIEWER = roles.REVIEWER_GROUP
+    # And only at the level of its sign-off chain where the record is, if they have yet to sign.
+    LEADER = roles.LEADER_GROUP
+    # The system itself (by=None), never a person: e.g. a chain settled after a member left.
+    SYSTEM = ""
 
     @property
     def label(self):
-        return {Actor.FILER: _("filer"), Actor.REVIEWER: _("reviewer")}[self]
+        return {
+            Actor.FILER: _("filer"),
+            Actor.REVIEWER: _("reviewer"),
+            Actor.LEADER: _("signing leader"),
+            Actor.SYSTEM: _("the system"),
+        }[self]
 
 
 class Audience(Enum):
@@ -67,17 +78,25 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class Route:
+    """A target chosen once the step has changed the record: choose(instance) is one of states."""
+
+    states: tuple[str, ...]
+    choose: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     label: Any
     sources: tuple[str, ...]
-    target: str
+    target: "str | Route"
     # A permission of the machine's model (codename, description); steps may share one.
     permission: tuple[str, Any]
     actor: Actor
     # Why the step cannot be taken now on this record, in words; empty when it can.
     guard: Callable[[Any], list[str]] | None = None
-    # The fields the step sets besides the state: change(instance, by=…, **arguments).
+    # The fields the step sets besides the state: change(instance, by=…, comment=…, **arguments).
     change: Callable[..., None] | None = None
     form: str = "approvals.forms.StepForm"
     # Checks the form's other arguments and returns them as the step takes them, with the
@@ -95,6 +114,11 @@ class Step:
     def codename(self) -> str:
         return self.permission[0]
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The states the step may reach."""
+        return self.target.states if isinstance(self.target, Route) else (self.target,)
+
 
 @dataclass(frozen=True)
 class Machine:
@@ -104,6 +128,8 @@ class Machine:
     # The record's department (a filer acts only on their own departments').
     department_id: Callable[[Any], int] = field(default=attrgetter("department_id"))
     app_label: str = "approvals"
+    # What a step may only change if nobody else changed it since the record was read.
+    version_fields: tuple[str, ...] = ("state",)
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
@@ -129,16 +155,22 @@ class Machine:
         """Each role (group name) and the permission codenames of its steps."""
         grants: dict[str, set[str]] = {}
         for step in self.steps:
+            if step.actor is Actor.SYSTEM:
+                continue
             grants.setdefault(step.actor.value, set()).add(step.codename)
         return grants
 
     def may(self, step: Step, instance, user) -> bool:
         """Whether the user's role lets them take the step on this record."""
+        if step.actor is Actor.SYSTEM or user is None:
+            return step.actor is Actor.SYSTEM and user is None
         if not user.has_perm(f"{self.app_label}.{step.codename}"):
             return False
-        return step.actor is not Actor.FILER or roles.is_filer_of(
-            user, self.department_id(instance)
-        )
+        if step.actor is Actor.FILER:
+            return roles.is_filer_of(user, self.department_id(instance))
+        if step.actor is Actor.LEADER:
+            return user.pk in instance.pending_signer_ids()
+        return True
 
     def transitions(self) -> type:
         """A base class holding the django-fsm-2 transition of every step, for the model."""
@@ -151,14 +183,18 @@ class Machine:
 
         def method(instance, by=None, description=None, **arguments):
             if change is not None:
-                change(instance, by=by, **arguments)
+                change(instance, by=by, comment=description or "", **arguments)
 
         method.__name__ = step.name
         method.__doc__ = str(step.label)
+        target = step.target
+        if isinstance(target, Route):
+            choose = target.choose
+            target = GET_STATE(lambda instance, *a, **kw: choose(instance), states=target.states)
         fsm = transition(
             field="state",
             source=list(step.sources),
-            target=step.target,
+            target=target,
             permission=lambda instance, user: self.may(step, instance, user),
             conditions=[lambda instance: not guard(instance)] if guard else [],
             custom={"label": step.label, "form": step.form},
@@ -175,6 +211,10 @@ class Machine:
             return None
         if step.actor is Actor.REVIEWER:
             return str(REVIEWER_ONLY)
+        if step.actor is Actor.LEADER:
+            return SIGNER_ONLY % {"signers": instance.pending_signers_text()}
+        if step.actor is Actor.SYSTEM:
+            return str(SYSTEM_ONLY)
         return FILER_ONLY % {"department": instance.owning_department().name}
 
     def leaves_state(self, instance, name: str) -> bool:

@@ -65,6 +65,27 @@ def closure_decided(filing: Filing, *, by) -> None:
     cleanup_services.findings_refresh(department_ids={filing.account.department_id})
 
 
+MEMBER_LEFT = _(
+    "A member of %(group)s left the group: the level is done with the signatures it has."
+)
+
+
+def signoffs_settle(*, group_ids) -> int:
+    """Settle the filings whose sign-off level has nobody left to sign after members left its
+    group (a 会签 must not wait for someone who can no longer sign); how many moved on."""
+    settled = 0
+    waiting = Filing.objects.filter(
+        state=Filing.State.AWAITING_SIGNOFF, signoff_group_id__in=list(group_ids)
+    ).select_related("account", "signoff_group")
+    for filing in waiting:
+        if Filing.machine.problems(filing, "settle_signoff"):
+            continue
+        comment = MEMBER_LEFT % {"group": filing.signoff_group.name}
+        step_take(filing, "settle_signoff", by=None, comment=str(comment))
+        settled += 1
+    return settled
+
+
 def check_department_writer(*, user, department: Department, permission: str) -> None:
     """Only the department's filers, or those who see every department, write its accounts."""
     if not user.has_perm(permission) or not (

@@ -18,11 +18,14 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registry.roles import REVIEWER_GROUP
 
 from ..models import Notification
 from ..models.steps import Audience
+
+SYSTEM_NAME = _("the system")
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +152,7 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
         "department": instance.owning_department().name,
         "action": str(step.label),
         "state": instance.get_state_display(),
-        "by": by.get_full_name() or by.get_username(),
+        "by": (by.get_full_name() or by.get_username()) if by else str(SYSTEM_NAME),
         "comment": comment.strip(),
         "link": site_link(instance.get_absolute_url()),
     }
@@ -157,6 +160,6 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
         [
             notification_build(template="step", context=context, recipient=user)
             for user in recipients
-            if user.pk != by.pk
+            if by is None or user.pk != by.pk
         ]
     )

@@ -103,6 +103,10 @@ def step_take(
         file, extension = _checked_upload(step, arguments)
     if expected_state and instance.state != expected_state:
         raise _stale(instance)
+    # Someone else acted since the record was read (a leader signed the level): say so, rather
+    # than answer from the record as it was read.
+    if not _as_read(instance):
+        raise _stale(instance)
     if reason := machine.permission_problem(instance, name, by):
         raise step_denied(reason, by=by, instance=instance, name=name)
     if problems := machine.problems(instance, name):
@@ -120,10 +124,23 @@ def step_take(
         raise
 
 
+def _as_read(instance, *, lock: bool = False) -> bool:
+    """Whether the record's state (and what else its machine versions) is as it was read."""
+    fields = type(instance).machine.version_fields
+    rows = type(instance).objects.filter(pk=instance.pk)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.values(*fields).first() == {f: getattr(instance, f) for f in fields}
+
+
 def _take(instance, step, *, by, comment: str, arguments: dict):
     previous_state = instance.state
     try:
         with transaction.atomic():
+            # Again under the row's lock: two leaders signing one level at once, whatever the
+            # state, the second is told.
+            if not _as_read(instance, lock=True):
+                raise ConcurrentTransition
             getattr(instance, step.name)(by=by, description=comment.strip() or None, **arguments)
             if instance.state != previous_state:
                 instance.state_changed_at = timezone.now()

@@ -11,6 +11,7 @@ register = template.Library()
 _STATE_CLASSES = {
     "draft": "text-bg-secondary",
     "submitted": "text-bg-primary",
+    "awaiting_signoff": "text-bg-primary",
     "returned": "text-bg-warning",
     "approved": "text-bg-success",
     "registered": "text-bg-info",

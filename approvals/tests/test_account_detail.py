@@ -48,9 +48,11 @@ def test_it_offers_a_reviewer_the_review_with_reasons_for_what_is_blocked(
     assert actions["register"].problems == []
 
 
-def test_it_offers_a_filer_nothing_on_a_submitted_account(client_for, filer, department):
+def test_it_offers_a_filer_only_the_withdrawal_of_a_submitted_account(
+    client_for, filer, department
+):
     filing = filing_in(Filing.State.SUBMITTED, department=department)
-    assert _actions(client_for(filer).get(_url(filing))) == {}
+    assert list(_actions(client_for(filer).get(_url(filing)))) == ["withdraw"]
 
 
 def test_it_shows_every_step_with_who_and_the_comment(client_for, filer, reviewer, department):

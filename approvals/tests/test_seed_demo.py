@@ -2,6 +2,7 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django_fsm_log.models import StateLog
 
@@ -34,6 +35,20 @@ def test_it_loads_every_platform_and_state_with_their_history():
         == moved.count()
     )
     assert "reviewer1" in output and "filer_kj" in output and "admin" in output
+    assert "leader1" in output
+
+
+def test_it_shows_a_two_level_chain_with_a_countersignature_pending():
+    _seed()
+    waiting = Filing.objects.filter(state=Filing.State.AWAITING_SIGNOFF).order_by("signoff_level")
+    assert [(f.signoff_level, len(f.signoff_chain)) for f in waiting] == [(0, 2), (1, 2)]
+    # At the countersigning level one leader has signed and the other is still to sign.
+    assert [
+        u.username for u in get_user_model().objects.filter(pk__in=waiting[1].pending_signer_ids())
+    ] == ["leader3"]
+    approved = Filing.objects.filter(state=Filing.State.APPROVED)
+    assert approved.exists()
+    assert all(f.signoffs.count() == 3 for f in approved)
 
 
 def test_it_can_run_again_without_duplicating_anything():

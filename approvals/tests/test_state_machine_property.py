@@ -5,6 +5,7 @@ so a transition the code allows but the design does not is caught.
 """
 
 import itertools
+from collections import Counter
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,30 +17,35 @@ from hypothesis.extra.django import TestCase
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from approvals import services
-from approvals.models import Filing
+from approvals.models import Filing, SignOffLevel
 from registry.models import Account
-from registry.roles import FILER_GROUP, REVIEWER_GROUP
+from registry.roles import FILER_GROUP, LEADER_GROUP, REVIEWER_GROUP
 from registry.tests.factories import AccountFactory, DepartmentFactory, UserFactory
 
 # (state, transition) -> the state the design table says it leads to.
 DESIGN = {
-    ("draft", "submit"): "submitted",
-    ("returned", "submit"): "submitted",
-    ("submitted", "withdraw"): "draft",
-    ("submitted", "return_for_revision"): "returned",
-    ("submitted", "approve"): "approved",
-    ("submitted", "register"): "registered",
-    ("submitted", "order_closure"): "closing",
-    ("approved", "order_closure"): "closing",
-    ("registered", "order_closure"): "closing",
-    ("approved", "request_closure"): "closing",
-    ("registered", "request_closure"): "closing",
-    ("closing", "report_closed"): "closing",
-    ("closing", "confirm_closed"): "closed",
+    ("draft", "submit"): {"submitted"},
+    ("returned", "submit"): {"submitted"},
+    ("submitted", "withdraw"): {"draft"},
+    ("submitted", "return_for_revision"): {"returned"},
+    # School accounts enter the chain (two levels here); the others need no sign-off.
+    ("submitted", "approve"): {"awaiting_signoff"},
+    ("submitted", "register"): {"registered"},
+    ("awaiting_signoff", "sign_off"): {"awaiting_signoff", "approved"},
+    ("awaiting_signoff", "return_from_signoff"): {"returned"},
+    ("submitted", "order_closure"): {"closing"},
+    ("approved", "order_closure"): {"closing"},
+    ("registered", "order_closure"): {"closing"},
+    ("approved", "request_closure"): {"closing"},
+    ("registered", "request_closure"): {"closing"},
+    ("closing", "report_closed"): {"closing"},
+    ("closing", "confirm_closed"): {"closed"},
 }
 REVIEWER_ACTIONS = {"return_for_revision", "approve", "register", "order_closure", "confirm_closed"}
+LEADER_ACTIONS = {"sign_off", "return_from_signoff"}
+LEADERS = ["leader_a", "leader_b", "leader_c"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-ROLES = ["filer_a", "filer_b", "reviewer", "nobody"]
+ROLES = ["filer_a", "filer_b", "reviewer", "nobody", *LEADERS]
 # Accounts with different facts, so each guard is met or not in some runs.
 # Few of them, so that runs get deep into the diagram.
 ACCOUNTS = [
@@ -53,6 +59,12 @@ ACCOUNTS = [
     },
 ]
 _names = itertools.count()
+# The steps committed over all runs: the runs must reach deep into the diagram, chains included.
+REACHED = Counter()
+
+
+def current_level(filing) -> int:
+    return Filing.objects.filter(pk=filing.pk).values_list("signoff_level", flat=True).get()
 
 
 class FilingMachine(RuleBasedStateMachine):
@@ -65,6 +77,19 @@ class FilingMachine(RuleBasedStateMachine):
         self.users["filer_a"].groups.add(Group.objects.get(name=FILER_GROUP))
         self.users["filer_b"].groups.add(Group.objects.get(name=FILER_GROUP))
         self.users["reviewer"].groups.add(Group.objects.get(name=REVIEWER_GROUP))
+        # The school accounts' chain: leader_a signs (或签), then leader_b and leader_c (会签).
+        self.in_charge = Group.objects.create(name=f"分管校领导{run}")
+        self.countersign = Group.objects.create(name=f"党委会签{run}")
+        SignOffLevel.objects.filter(naming_level="school").delete()
+        SignOffLevel.objects.create(naming_level="school", position=1, group=self.in_charge)
+        SignOffLevel.objects.create(
+            naming_level="school", position=2, group=self.countersign, mode="all"
+        )
+        for name in LEADERS:
+            self.users[name].groups.add(Group.objects.get(name=LEADER_GROUP))
+        self.users["leader_a"].groups.add(self.in_charge)
+        self.users["leader_b"].groups.add(self.countersign)
+        self.users["leader_c"].groups.add(self.countersign)
         self.department_a.filers.add(self.users["filer_a"])
         self.department_b.filers.add(self.users["filer_b"])
         self.filings = []
@@ -97,16 +122,23 @@ class FilingMachine(RuleBasedStateMachine):
         # Mostly a step the design allows from here, by someone of its role, so runs get deep
         # into the diagram; any step by anyone the rest of the time.
         allowed = [name for (state, name) in DESIGN if state == filing.state]
-        name = data.draw(st.sampled_from(allowed * 3 + list(Filing.machine.names)))
+        name = data.draw(st.sampled_from(allowed * 8 + list(Filing.machine.names)))
         own_filer = "filer_a" if filing.account.department_id == self.department_a.pk else "filer_b"
         likely = "reviewer" if name in REVIEWER_ACTIONS else own_filer
-        role = data.draw(st.sampled_from([likely] * 2 + ROLES))
+        if name in LEADER_ACTIONS:
+            likely = (
+                "leader_a"
+                if current_level(filing) == 0
+                else data.draw(st.sampled_from(["leader_b", "leader_c"]))
+            )
+        role = data.draw(st.sampled_from([likely] * 8 + ROLES))
         # Fresh users each step: permissions and memberships are cached on the user object.
         user = type(self.users[role]).objects.get(pk=self.users[role].pk)
         current = Filing.objects.select_related("account__department").get(pk=filing.pk)
         # A stale copy is the page a user loaded before someone else acted.
         acting = filing if stale else current
         before = current.state
+        signers_before = current.pending_signer_ids()
         logs_before = StateLog.objects.for_(current).count()
         try:
             services.step_take(acting, name, by=user, **self._arguments(name, data))
@@ -117,8 +149,10 @@ class FilingMachine(RuleBasedStateMachine):
         else:
             after = Filing.objects.get(pk=filing.pk)
             assert (before, name) in DESIGN, f"{name} from {before} is not in the design"
-            assert after.state == DESIGN[(before, name)]
+            assert after.state in DESIGN[(before, name)]
             assert (name in REVIEWER_ACTIONS) == (role == "reviewer"), f"{role} took {name}"
+            if name in LEADER_ACTIONS:
+                assert user.pk in signers_before, f"{role} signed for a level not theirs"
             if role.startswith("filer"):
                 own = self.department_a if role == "filer_a" else self.department_b
                 assert after.account.department_id == own.pk, "a filer acted on another department"
@@ -130,7 +164,28 @@ class FilingMachine(RuleBasedStateMachine):
                 after.state,
             )
             self.committed[filing.pk] += 1
+            REACHED[name] += 1
         self.filings[index] = after
+
+    @rule()
+    def a_countersigner_leaves_and_comes_back(self):
+        """A 会签 level must not wait for a leader who left: it settles, by the system."""
+        settled_before = self._settled()
+        self.users["leader_c"].groups.remove(self.countersign)
+        for pk, count in self._settled().items():
+            self.committed[pk] += count - settled_before.get(pk, 0)
+            REACHED["settle_signoff"] += count - settled_before.get(pk, 0)
+        self.users["leader_c"].groups.add(self.countersign)
+        self.filings = [Filing.objects.get(pk=f.pk) for f in self.filings]
+
+    def _settled(self):
+        logs = StateLog.objects.filter(transition="settle_signoff", object_id__in=self.committed)
+        return dict(Counter(int(pk) for pk in logs.values_list("object_id", flat=True)))
+
+    @invariant()
+    def no_filing_in_a_chain_is_left_without_someone_to_sign(self):
+        for filing in Filing.objects.filter(pk__in=self.committed, state="awaiting_signoff"):
+            assert filing.pending_signer_ids(), f"{filing} waits for nobody"
 
     @invariant()
     def every_state_is_in_the_diagram_and_every_change_has_one_log_row(self):
@@ -147,9 +202,11 @@ class TestFilingStateMachine(TestCase):
         run_state_machine_as_test(
             FilingMachine,
             settings=settings(
-                max_examples=30,
-                stateful_step_count=60,
+                max_examples=40,
+                stateful_step_count=80,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
+        for name in ("withdraw", "approve", "sign_off", "return_from_signoff", "confirm_closed"):
+            assert REACHED[name], f"no run took {name}"

@@ -42,7 +42,8 @@ CASES = [
         "reviewer",
         S.RETURNED,
     ),
-    ("approve", S.SUBMITTED, {"naming_level": "school"}, dict, "reviewer", S.APPROVED),
+    # The default chain: a school account waits for a leader's sign-off (test_signoff.py).
+    ("approve", S.SUBMITTED, {"naming_level": "school"}, dict, "reviewer", S.AWAITING_SIGNOFF),
     ("register", S.SUBMITTED, {}, dict, "reviewer", S.REGISTERED),
     ("register", S.SUBMITTED, {"naming_level": "work"}, dict, "reviewer", S.REGISTERED),
     ("order_closure", S.SUBMITTED, {}, closure_args, "reviewer", S.CLOSING),
@@ -372,7 +373,7 @@ def test_it_lets_one_of_two_concurrent_approvals_win(department, reviewer, secon
     with pytest.raises(ValidationError) as refused:
         services.step_take(seen_by_second, "approve", by=second_reviewer)
     assert refused.value.code == "stale"
-    assert refused.value.messages == [services.STALE_STATE % {"state": S.APPROVED.label}]
+    assert refused.value.messages == [services.STALE_STATE % {"state": S.AWAITING_SIGNOFF.label}]
     log = StateLog.objects.for_(filing).get()  # exactly one: the loser's row was rolled back
     assert log.by == reviewer
 

@@ -57,7 +57,7 @@ SCRIPT = textwrap.dedent(
     Filing.objects.filter(state="draft").update(state="submitted")
     Account.objects.filter(name="群2").update(platform="wechat_group")
     assert tallied() == counted(), (tallied(), counted())
-    print(sorted(path.name for path in Path(sys.argv[1]).rglob("*_widen.py")))
+    print(sorted(path.parent.name for path in Path(sys.argv[1]).rglob("*_widen.py")))
     """
 )
 
@@ -87,11 +87,11 @@ def migrate_a_widened_schema(tmp_path: Path, database_url: str) -> str:
 
 def test_a_generated_alter_field_on_both_tables_migrates_on_sqlite(tmp_path):
     output = migrate_a_widened_schema(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite3'}")
-    assert "0006_widen.py" in output and "0009_widen.py" in output
+    assert output.strip() == "['approvals', 'registry']"
 
 
 @pytest.mark.postgres
 def test_a_generated_alter_field_on_both_tables_migrates_on_postgresql(tmp_path):
     with throwaway_postgres(postgres_server_url(), "newmedia_trigger_test") as url:
         output = migrate_a_widened_schema(tmp_path, url)
-    assert "0006_widen.py" in output and "0009_widen.py" in output
+    assert output.strip() == "['approvals', 'registry']"

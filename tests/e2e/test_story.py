@@ -245,6 +245,15 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     _open(reviewer, SCHOOL_ACCOUNT)
     _act(reviewer, "approve")
     shots.take(reviewer, "reviewer-account-approved")
+    # The school's account waits for the leaders (the demo's chain): the leader in charge signs
+    # from the queue, then both members of the countersigning level.
+    for username in ("leader1", "leader2", "leader3"):
+        leader = login(username)
+        _go(leader, "nav a[href='/signoffs/']")
+        _go(leader, leader.get_by_role("link", name=SCHOOL_ACCOUNT, exact=True))
+        _act(leader, "sign_off", fill={"textarea[name$='comment']": "同意"})
+        shots.take(leader, f"{username}-signed")
+    assert Filing.objects.get(account__name=SCHOOL_ACCOUNT).state == Filing.State.APPROVED
     _open(reviewer, WORK_GROUP)
     _act(reviewer, "register")
     _open(reviewer, DUPLICATE)

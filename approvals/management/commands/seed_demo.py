@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.forms import next_june_8
-from approvals.models import Campaign, DepartmentReturn, Filing
+from approvals.models import Campaign, DepartmentReturn, Filing, SignOffLevel
 from approvals.services import returns
 from approvals.services.steps import step_take
 from cleanup import services as cleanup_services
 from registry.models import Account, Department, Staff
-from registry.roles import FILER_GROUP, REVIEWER_GROUP
+from registry.roles import FILER_GROUP, LEADER_GROUP, REVIEWER_GROUP
 
 PASSWORD = "demo-2026"
 
@@ -97,6 +97,13 @@ SCHOOL_ACCOUNTS = {
     ("XC", 11): "江西财经职业学院官方微博",
     ("DZB", 10): "江西财经职业学院视频号",
 }
+# The signing leaders, and the two groups of the school accounts' chain.
+LEADERS = {
+    "leader1": "分管校领导 王校长",
+    "leader2": "党委委员 李书记",
+    "leader3": "党委委员 赵书记",
+}
+CHAIN_GROUPS = ("分管校领导", "党委会签")
 # What happens to a kept account, in proportion.
 KEPT_OUTCOMES = (
     ["draft"] * 3
@@ -133,9 +140,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.rng = random.Random(20200605)
+        self.signed = 0
         with transaction.atomic():
             departments = self._departments()
-            users = self._users(departments)
+            users = self.users = self._users(departments)
+            self._chain(users)
             self._campaign()
             if Account.objects.filter(department__in=departments.values()).exists():
                 self.stdout.write("Demo accounts are already present; left as they are.")
@@ -189,6 +198,9 @@ class Command(BaseCommand):
             "reviewer1": self._user("reviewer1", "宣传统战处 审核员一", group=REVIEWER_GROUP),
             "reviewer2": self._user("reviewer2", "宣传统战处 审核员二", group=REVIEWER_GROUP),
         }
+        # The leaders who sign school accounts off: the one in charge, then two who countersign.
+        for username, name in LEADERS.items():
+            users[username] = self._user(username, name, group=LEADER_GROUP)
         for code, department in departments.items():
             filer = self._user(
                 f"filer_{code.lower()}", f"{department.name} 填报人", group=FILER_GROUP
@@ -196,6 +208,27 @@ class Command(BaseCommand):
             department.filers.add(filer)
             users[code] = filer
         return users
+
+    def _chain(self, users):
+        """Accounts in the school's name: the leader in charge signs (或签), then both members
+        of the Party committee's countersigning group (会签)."""
+        in_charge, _created = Group.objects.get_or_create(name=CHAIN_GROUPS[0])
+        countersign, _created = Group.objects.get_or_create(name=CHAIN_GROUPS[1])
+        users["leader1"].groups.add(in_charge)
+        users["leader2"].groups.add(countersign)
+        users["leader3"].groups.add(countersign)
+        SignOffLevel.objects.update_or_create(
+            naming_level="school", position=1, defaults={"group": in_charge, "mode": "any"}
+        )
+        SignOffLevel.objects.update_or_create(
+            naming_level="school", position=2, defaults={"group": countersign, "mode": "all"}
+        )
+
+    def _sign_off(self, filing: Filing, users, *, signatures: int):
+        """Sign the filing's chain up to the given number of signatures, as the leaders would."""
+        for username in ("leader1", "leader2", "leader3")[:signatures]:
+            filing = Filing.objects.get(pk=filing.pk)
+            step_take(filing, "sign_off", by=users[username], comment="同意。")
 
     def _campaign(self):
         today = timezone.localdate()
@@ -225,6 +258,8 @@ class Command(BaseCommand):
                     survivor = account
                 if number == 0:
                     outcome = "retained"  # the survivor that duplicates are merged into
+                elif account.needs_approval:
+                    outcome = "retained"  # the school's official accounts, through the chain
                 elif account.disposition == "keep":
                     outcome = self.rng.choice(KEPT_OUTCOMES)
                 else:
@@ -306,6 +341,10 @@ class Command(BaseCommand):
         elif outcome == "retained":
             if filing.account.needs_approval:
                 services.step_take(filing, "approve", by=reviewer, comment="同意保留。")
+                # The second school account waits for the leader in charge, the third for the
+                # last countersignature; the others went through the whole chain.
+                self.signed += 1
+                self._sign_off(filing, self.users, signatures={2: 0, 3: 2}.get(self.signed, 3))
             else:
                 services.step_take(filing, "register", by=reviewer, comment="已登记备案。")
         elif outcome in ("closing", "reported", "closed"):
@@ -389,5 +428,7 @@ class Command(BaseCommand):
         self.stdout.write("  admin        系统管理员 (Django admin)")
         self.stdout.write("  reviewer1    审核员 (宣传统战处)")
         self.stdout.write("  reviewer2    审核员 (宣传统战处)")
+        for username, name in LEADERS.items():
+            self.stdout.write(f"  {username:<12} 审批领导 ({name})")
         for code, department in departments.items():
             self.stdout.write(f"  filer_{code.lower():<6} 部门填报人 ({department.name})")

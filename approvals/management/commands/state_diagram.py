@@ -17,9 +17,12 @@ PAGE_HEAD = f"""\
 <!-- 由代码生成，请勿手工修改。在项目根目录运行以下命令重新生成： {REGENERATE} -->
 
 每个账号的备案申报（Filing）处于下面的某一个状态，只能沿箭头改变。箭头上依次写着：
-操作的代码名，括号里是页面上显示的操作名称和谁来做（部门填报人或审核员）。
+操作的代码名，括号里是页面上显示的操作名称和谁来做（部门填报人、审核员、审批领导或系统）。
 report_closed（报告已关停）不改变状态，所以画成 closing 指向自己的箭头；
 审核员要等填报人报告并上传截图后，才能 confirm_closed（确认已关停）。
+审核员审批通过或登记备案后，如果该命名层级设有领导审批链（默认：以学校名义的账号须由“审批领导”任一人签批），
+账号先进入“待领导审批”，逐级签批（或签：任一人；会签：全部成员）后才成为已审批或已登记备案；
+审批链未走完时 sign_off 画成指向自己的箭头。
 
 操作办法见[部门填报人使用指南](guide-filer.md)和[审核员使用指南](guide-reviewer.md)。
 
@@ -36,9 +39,10 @@ def edges() -> list[tuple[str, str, str]]:
     states = list(Filing.State.values)
     order = list(Filing.machine.names)
     found = {
-        (str(source), str(step.target), step.name)
+        (str(source), str(target), step.name)
         for step in Filing.machine
         for source in step.sources
+        for target in step.targets
     }
     return sorted(
         found,

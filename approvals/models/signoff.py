@@ -1,0 +1,94 @@
+"""Sign-off chains (领导审批): after the reviewer's decision, the levels of leaders who sign.
+
+A chain is data: for a naming level (R2), the levels in order, each a group of users and
+whether any one member signs for the level (或签) or every member must (会签). A filing keeps the
+chain it started with (``Filing.signoff_chain``), so editing a chain never moves a filing that is
+already in one; who belongs to a level's group is read when they act, so a leader removed from
+the group no longer signs for it.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Account
+
+__all__ = ["SignOff", "SignOffLevel", "SignOffMode"]
+
+
+class SignOffMode(models.TextChoices):
+    ANY = "any", _("Any one member signs (或签)")
+    ALL = "all", _("Every member signs (会签)")
+
+
+class SignOffLevel(models.Model):
+    """One level of the chain of a naming level: who signs, and how many of them."""
+
+    naming_level = models.CharField(
+        _("naming level"), max_length=20, choices=Account.NamingLevel.choices
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="+", verbose_name=_("signing group")
+    )
+    mode = models.CharField(
+        _("how the level signs"), max_length=10, choices=SignOffMode.choices, default="any"
+    )
+
+    class Meta:
+        ordering = ["naming_level", "position"]
+        verbose_name = _("sign-off level")
+        verbose_name_plural = _("sign-off chains")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["naming_level", "position"],
+                name="approvals_signofflevel_one_per_position",
+                violation_error_message=_("The chain already has a level at this position."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_naming_level_display()} {self.position}：{self.group}"
+
+    def snapshot(self) -> dict:
+        """The level as a filing keeps it when it enters the chain."""
+        return {"group": self.group_id, "group_name": self.group.name, "mode": self.mode}
+
+
+class SignOff(models.Model):
+    """A leader's signature on a filing at one level of its chain."""
+
+    filing = models.ForeignKey(
+        "approvals.Filing",
+        on_delete=models.CASCADE,
+        related_name="signoffs",
+        verbose_name=_("filing"),
+    )
+    # The chain's pass this signature belongs to: a filing returned and approved again starts
+    # a new pass, and the old signatures stay as history.
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    level = models.PositiveSmallIntegerField(_("level"))
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("signed by"),
+    )
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    comment = models.CharField(_("comment"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["round", "level", "signed_at", "pk"]
+        verbose_name = _("sign-off")
+        verbose_name_plural = _("sign-offs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "round", "level", "signer"],
+                name="approvals_signoff_once_per_level",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.filing}：{self.signer}"
