@@ -5,6 +5,7 @@ from datetime import date
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -17,6 +18,7 @@ from registry.models import Account, Department, PendingImport
 
 from .models import (
     CLOSURE_KINDS,
+    HANDOVER_TO_REQUIRED,
     MILESTONES_INVALID,
     Campaign,
     Filing,
@@ -103,6 +105,25 @@ class ReportClosedForm(StepForm):
     )
 
 
+def _colleagues(role: str, user):
+    """The active members of a role a task can be handed to: not the user themselves."""
+    users = get_user_model().objects.filter(groups__name=role, is_active=True).order_by("username")
+    return users.exclude(pk=user.pk) if user is not None else users
+
+
+class HandoverForm(StepForm):
+    to = forms.ModelChoiceField(label=_("Hand over to"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, user=None, instance=None, **kwargs):
+        super().__init__(*args, user=user, instance=instance, **kwargs)
+        # A signature goes to another leader; a submission to another reviewer. The service
+        # checks the role again, whatever was posted.
+        leaders = instance is not None and instance.state == Filing.State.AWAITING_SIGNOFF
+        role = roles.LEADER_GROUP if leaders else roles.REVIEWER_GROUP
+        self.fields["to"].queryset = _colleagues(role, user)
+        self.fields["to"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
 class BulkReviewForm(forms.Form):
     """One of the filing steps the table allows in bulk, on many submitted accounts."""
 
@@ -114,11 +135,20 @@ class BulkReviewForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)
+    to = forms.ModelChoiceField(
+        label=_("Hand over to"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text=_("Only to hand the selected accounts over to another reviewer."),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     filings = forms.ModelMultipleChoiceField(queryset=Filing.objects.none())
 
-    def __init__(self, *args, queryset, **kwargs):
+    def __init__(self, *args, queryset, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["filings"].queryset = queryset
+        self.fields["to"].queryset = _colleagues(roles.REVIEWER_GROUP, user)
+        self.fields["to"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
         self.fields["filings"].error_messages["required"] = _("Select at least one account.")
 
     def clean(self):
@@ -126,7 +156,13 @@ class BulkReviewForm(forms.Form):
         if (action := cleaned.get("action")) and not cleaned.get("comment", "").strip():
             if message := Filing.machine[action].comment_required:
                 self.add_error("comment", message)
+        if action == "hand_over" and not cleaned.get("to"):
+            self.add_error("to", HANDOVER_TO_REQUIRED)
         return cleaned
+
+    def step_arguments(self) -> dict:
+        """What the chosen step takes besides the comment."""
+        return {"to": self.cleaned_data["to"]} if self.cleaned_data["action"] == "hand_over" else {}
 
 
 # Department returns (登记表报送).

@@ -40,7 +40,7 @@ from .models import (
     ReturnState,
     hand_in_problems,
 )
-from .models.signoff import SignOff, SignOffMode
+from .models.signoff import Handover, SignOff, SignOffMode
 from .models.steps import Actor
 
 CREATED_LABEL = _("Created")
@@ -198,9 +198,11 @@ def filer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
 
 
 def reviewer_queues(*, user) -> dict:
-    """What a reviewer must do, oldest first: submissions, and closures reported done."""
+    """What a reviewer must do, oldest first: submissions handed to them, all submissions, and
+    closures reported done."""
     rows = account_rows(user=user).order_by("filing__state_changed_at")
     return {
+        "handed_to_me": rows.filter(filing__state=Filing.State.SUBMITTED, filing__assignee=user),
         "submitted": rows.filter(filing__state=Filing.State.SUBMITTED),
         "to_confirm": rows.filter(
             filing__state=Filing.State.CLOSING, filing__closure_reported_at__isnull=False
@@ -223,20 +225,31 @@ def review_queue(*, user):
 
 
 def signoff_queue(*, user):
-    """The accounts waiting for the user's signature, oldest first: the leader's queue."""
-    signed = SignOff.objects.filter(
+    """The accounts waiting for the user's signature, oldest first: the leader's queue.
+
+    Theirs as a member of the level's group, unless they signed or handed it over; and any
+    signature handed to them at the level and not given yet."""
+    here = {
+        "filing": OuterRef("filing"),
+        "round": OuterRef("filing__signoff_round"),
+        "level": OuterRef("filing__signoff_level"),
+    }
+    given = SignOff.objects.filter(
         filing=OuterRef("filing"),
-        round=OuterRef("filing__signoff_round"),
-        level=OuterRef("filing__signoff_level"),
-        signer=user,
+        round=OuterRef("round"),
+        level=OuterRef("level"),
+        member=OuterRef("from_user"),
     )
+    mine = (
+        Q(filing__signoff_group__in=user.groups.all())
+        & ~Exists(SignOff.objects.filter(**here, member=user))
+        & ~Exists(Handover.objects.filter(**here, from_user=user))
+    )
+    handed_to_me = Exists(Handover.objects.filter(**here, to_user=user).exclude(Exists(given)))
     return (
         account_rows(user=user)
-        .filter(
-            filing__state=Filing.State.AWAITING_SIGNOFF,
-            filing__signoff_group__in=user.groups.all(),
-        )
-        .exclude(Exists(signed))
+        .filter(filing__state=Filing.State.AWAITING_SIGNOFF)
+        .filter(mine | handed_to_me)
         .order_by("filing__state_changed_at", "pk")
     )
 
@@ -263,7 +276,8 @@ def signoff_chain(*, filing: Filing) -> list[ChainLevel]:
     """The chain the filing entered last: each level's signatures with their comments, and who
     is still to sign at the level it is at."""
     signatures = {}
-    for signoff in filing.signoffs.filter(round=filing.signoff_round).select_related("signer"):
+    current = filing.signoffs.filter(round=filing.signoff_round).select_related("signer", "member")
+    for signoff in current:
         signatures.setdefault(signoff.level, []).append(signoff)
     pending = get_user_model().objects.filter(pk__in=filing.pending_signer_ids())
     modes = dict(SignOffMode.choices)

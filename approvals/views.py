@@ -236,6 +236,7 @@ def review_queue(request):
     form = BulkReviewForm(
         request.POST or None,
         queryset=Filing.objects.for_user(request.user).select_related("account__department"),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         done, refused = services.filings_bulk_review(
@@ -243,6 +244,7 @@ def review_queue(request):
             action=form.cleaned_data["action"],
             by=request.user,
             comment=form.cleaned_data["comment"],
+            **form.step_arguments(),
         )
         if done:
             messages.success(

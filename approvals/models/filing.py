@@ -7,6 +7,7 @@ permission and the guard, saves and logs inside one transaction.
 
 from operator import attrgetter
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -18,7 +19,7 @@ from cleanup import selectors as cleanup_selectors
 from registry.models import Account
 
 from ..querysets import FilingQuerySet
-from .signoff import SignOff, SignOffLevel, SignOffMode
+from .signoff import Handover, SignOff, SignOffLevel, SignOffMode
 from .steps import Actor, Audience, Machine, Route, Step, Upload
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
@@ -43,6 +44,12 @@ FORBIDDEN_NAME = _(
 NOT_REPORTED = _("The filer has not yet reported the closure done with a screenshot.")
 EVIDENCE_REQUIRED = _("Upload a screenshot that shows the closure done.")
 WITHDRAW_REASON_REQUIRED = _("Say why you withdraw the submission.")
+HANDOVER_TO_REQUIRED = _("Choose the colleague to hand it over to.")
+HANDOVER_TO_SELF = _("You cannot hand it over to yourself.")
+HANDOVER_NOT_SAME_ROLE = _("It can only be handed over to an active member of %(role)s.")
+HANDOVER_LOOP = _(
+    "%(user)s handed this signature to you: handing it back would go round in a loop."
+)
 SIGNERS_PENDING = _("Leaders of this level are still to sign.")
 NOBODY_SIGNED = _("Nobody of this level has signed: its group needs a member.")
 
@@ -137,16 +144,42 @@ def _enter_chain(filing: "Filing", *, by, comment):
 
 
 def _sign(filing: "Filing", *, by, comment):
-    """A leader's signature; the level is done when any one (或签) or every member (会签) signed."""
-    SignOff.objects.create(
+    """A leader's signature, for each member's signature they hold (their own, and those
+    handed to them); the level is done when any one (或签) or every member (会签) signed."""
+    held = [member for member, holder in filing.pending_slots().items() if holder == by.pk]
+    # Their own first: under 或签 one signature is all the level needs.
+    held.sort(key=lambda member: member != by.pk)
+    mode = filing.signoff_chain[filing.signoff_level]["mode"]
+    SignOff.objects.bulk_create(
+        SignOff(
+            filing=filing,
+            round=filing.signoff_round,
+            level=filing.signoff_level,
+            member_id=member,
+            signer=by,
+            comment=comment,
+        )
+        for member in (held[:1] if mode == SignOffMode.ANY else held)
+    )
+    if not filing.pending_slots():
+        _settle(filing, by=by, comment=comment)
+
+
+def _hand_over(filing: "Filing", *, by, comment, to):
+    """A reviewer hands a submission to another reviewer: theirs to decide now (转交)."""
+    filing.assignee = to
+    Handover.objects.create(filing=filing, from_user=by, to_user=to)
+
+
+def _hand_over_signature(filing: "Filing", *, by, comment, to):
+    """A leader hands every signature they hold at this level to another leader (转交)."""
+    Handover.objects.create(
         filing=filing,
         round=filing.signoff_round,
         level=filing.signoff_level,
-        signer=by,
-        comment=comment,
+        from_user=by,
+        to_user=to,
     )
-    if not filing.pending_signer_ids():
-        _settle(filing, by=by, comment=comment)
 
 
 def _settle(filing: "Filing", *, by, comment):
@@ -175,6 +208,15 @@ def _signed(filing: "Filing") -> str:
     if filing.signoff_group_id:
         return FilingState.AWAITING_SIGNOFF
     return FilingState.APPROVED if filing.account.needs_approval else FilingState.REGISTERED
+
+
+def signature_holder(member: int, handed: dict[int, int]) -> int:
+    """Who holds a member's signature after the handovers (the latest per person counts)."""
+    seen = {member}
+    while member in handed and handed[member] not in seen:
+        member = handed[member]
+        seen.add(member)
+    return member
 
 
 _S = FilingState
@@ -228,6 +270,19 @@ FILING_STEPS = Machine(
             bulk=True,
         ),
         Step(
+            name="hand_over",
+            label=_("Hand over"),
+            sources=(_S.SUBMITTED,),
+            target=_S.SUBMITTED,
+            permission=("hand_over_filing", _("Can hand a submission to another reviewer")),
+            actor=Actor.REVIEWER,
+            form="approvals.forms.HandoverForm",
+            arguments="approvals.services.filings.reviewer_handover_arguments",
+            change=_hand_over,
+            notify=Audience.ASSIGNEE,
+            bulk=True,
+        ),
+        Step(
             name="approve",
             label=_("Approve"),
             sources=(_S.SUBMITTED,),
@@ -260,6 +315,18 @@ FILING_STEPS = Machine(
             actor=Actor.LEADER,
             change=_sign,
             notify=Audience.FILERS,
+        ),
+        Step(
+            name="hand_over_signature",
+            label=_("Hand over"),
+            sources=(_S.AWAITING_SIGNOFF,),
+            target=_S.AWAITING_SIGNOFF,
+            permission=("sign_off_filing", _("Can sign off a filing")),
+            actor=Actor.LEADER,
+            form="approvals.forms.HandoverForm",
+            arguments="approvals.services.filings.leader_handover_arguments",
+            change=_hand_over_signature,
+            notify=Audience.ASSIGNEE,
         ),
         # A 会签 level whose last unsigned member left its group: done with the signatures it has.
         Step(
@@ -379,6 +446,15 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
     signoff_chain = models.JSONField(_("sign-off chain"), default=list, blank=True)
     signoff_round = models.PositiveSmallIntegerField(_("sign-off round"), default=0)
     signoff_level = models.PositiveSmallIntegerField(_("sign-off level"), default=0)
+    # The reviewer a submission was handed to (转交), if any: it is theirs to decide.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed to"),
+    )
     signoff_group = models.ForeignKey(
         "auth.Group",
         on_delete=models.PROTECT,
@@ -441,22 +517,26 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
     def audited_object(self):
         return self.account
 
-    def pending_signer_ids(self) -> set[int]:
-        """Who may still sign at the level the filing is at: its group's active members, all of
-        them for 或签, those who have not signed yet for 会签; none outside the chain."""
+    def pending_slots(self) -> dict[int, int]:
+        """The signatures the level still owes: each member of its group (active) who has not
+        signed, and who holds that signature now, themselves or whom it was handed to (the end
+        of a chain of handovers). Empty outside the chain and once the level is done (或签:
+        after one signature)."""
         if self.state != FilingState.AWAITING_SIGNOFF or not self.signoff_group_id:
-            return set()
+            return {}
         members = set(
             self.signoff_group.user_set.filter(is_active=True).values_list("pk", flat=True)
         )
-        signed = set(
-            self.signoffs.filter(round=self.signoff_round, level=self.signoff_level).values_list(
-                "signer_id", flat=True
-            )
-        )
+        here = {"round": self.signoff_round, "level": self.signoff_level}
+        signed = set(self.signoffs.filter(**here).values_list("member_id", flat=True))
         if self.signoff_chain[self.signoff_level]["mode"] == SignOffMode.ANY and signed:
-            return set()
-        return members - signed
+            return {}
+        handed = dict(self.handovers.filter(**here).values_list("from_user_id", "to_user_id"))
+        return {member: signature_holder(member, handed) for member in members - signed}
+
+    def pending_signer_ids(self) -> set[int]:
+        """Who may still sign at the level the filing is at."""
+        return set(self.pending_slots().values())
 
     def pending_signers_text(self) -> str:
         """The pending signers' names, for a refusal."""

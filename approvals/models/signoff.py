@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account
 
-__all__ = ["SignOff", "SignOffLevel", "SignOffMode"]
+__all__ = ["Handover", "SignOff", "SignOffLevel", "SignOffMode"]
 
 
 class SignOffMode(models.TextChoices):
@@ -58,7 +58,8 @@ class SignOffLevel(models.Model):
 
 
 class SignOff(models.Model):
-    """A leader's signature on a filing at one level of its chain."""
+    """A signature on a filing at one level of its chain: the member's whose signature it is,
+    by them or by whoever they handed it to (转交)."""
 
     filing = models.ForeignKey(
         "approvals.Filing",
@@ -70,6 +71,12 @@ class SignOff(models.Model):
     # a new pass, and the old signatures stay as history.
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     level = models.PositiveSmallIntegerField(_("level"))
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("signature of"),
+    )
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -85,10 +92,46 @@ class SignOff(models.Model):
         verbose_name_plural = _("sign-offs")
         constraints = [
             models.UniqueConstraint(
-                fields=["filing", "round", "level", "signer"],
+                fields=["filing", "round", "level", "member"],
                 name="approvals_signoff_once_per_level",
             ),
         ]
 
     def __str__(self):
         return f"{self.filing}：{self.signer}"
+
+
+class Handover(models.Model):
+    """A task handed to a colleague of the same role (转交): a submission to another reviewer,
+    or a leader's signature at a level of the chain (round and level) to another leader."""
+
+    filing = models.ForeignKey(
+        "approvals.Filing",
+        on_delete=models.CASCADE,
+        related_name="handovers",
+        verbose_name=_("filing"),
+    )
+    round = models.PositiveSmallIntegerField(_("round"), null=True, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handed over by"),
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handed over to"),
+    )
+    handed_at = models.DateTimeField(_("handed over at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["handed_at", "pk"]
+        get_latest_by = ["handed_at", "pk"]
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+
+    def __str__(self):
+        return f"{self.filing}：{self.from_user} → {self.to_user}"

@@ -63,6 +63,7 @@ class Audience(Enum):
 
     REVIEWERS = "reviewers"  # what now awaits them
     FILERS = "filers"  # of the record's department: a decision on it
+    ASSIGNEE = "assignee"  # whom the task was just handed to
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Step:
     change: Callable[..., None] | None = None
     form: str = "approvals.forms.StepForm"
     # Checks the form's other arguments and returns them as the step takes them, with the
-    # comment when it sets one: arguments(instance, comment=…, **arguments) (dotted path).
+    # comment when it sets one: arguments(instance, by=…, comment=…, **arguments) (dotted path).
     arguments: str | None = None
     upload: Upload | None = None
     # The message when the comment is left empty; None: the comment is optional.

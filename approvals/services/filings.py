@@ -12,6 +12,13 @@ from registry import services as registry_services
 from registry.models import Account, Department
 
 from ..models import CLOSURE_KINDS, Filing
+from ..models.filing import (
+    HANDOVER_LOOP,
+    HANDOVER_NOT_SAME_ROLE,
+    HANDOVER_TO_REQUIRED,
+    HANDOVER_TO_SELF,
+    signature_holder,
+)
 from .steps import step_take
 
 CREATED_LABEL = _("Created")
@@ -29,6 +36,7 @@ NOT_DEPARTMENT_FILER = _("You do not file for %(department)s.")
 def closure_arguments(
     filing: Filing,
     *,
+    by,
     comment: str,
     kind: str = "",
     reason: str = "",
@@ -58,6 +66,44 @@ def closure_arguments(
         "reason": reason.strip(),
         "merge_into": merge_into if kind == Account.Disposition.MERGE else None,
     }
+
+
+def _handover_arguments(filing: Filing, *, by, to, role: str, loops: bool) -> dict:
+    errors = []
+    if to is None:
+        errors.append(HANDOVER_TO_REQUIRED)
+    elif to.pk == getattr(by, "pk", None):
+        errors.append(HANDOVER_TO_SELF)
+    elif not to.is_active or not to.groups.filter(name=role).exists():
+        errors.append(HANDOVER_NOT_SAME_ROLE % {"role": role})
+    elif loops:
+        here = {"round": filing.signoff_round, "level": filing.signoff_level}
+        handed = dict(filing.handovers.filter(**here).values_list("from_user_id", "to_user_id"))
+        if signature_holder(to.pk, handed) == by.pk or to.pk in _handed_to(by.pk, handed):
+            errors.append(HANDOVER_LOOP % {"user": to.get_full_name() or to.get_username()})
+    if errors:
+        raise ValidationError({"to": errors})
+    return {"to": to}
+
+
+def _handed_to(user_id: int, handed: dict[int, int]) -> set[int]:
+    """Everyone who handed their signature, directly or through others, to this user."""
+    found, frontier = set(), {user_id}
+    while frontier:
+        frontier = {giver for giver, taker in handed.items() if taker in frontier} - found
+        found |= frontier
+    return found
+
+
+def reviewer_handover_arguments(filing: Filing, *, by, comment: str, to=None) -> dict:
+    """Whom a reviewer hands a submission to: another active reviewer, not themselves."""
+    return _handover_arguments(filing, by=by, to=to, role=roles.REVIEWER_GROUP, loops=False)
+
+
+def leader_handover_arguments(filing: Filing, *, by, comment: str, to=None) -> dict:
+    """Whom a leader hands their signature to: another active leader, not themselves, and not
+    one who handed theirs to them (no loop)."""
+    return _handover_arguments(filing, by=by, to=to, role=roles.LEADER_GROUP, loops=True)
 
 
 def closure_decided(filing: Filing, *, by) -> None:
@@ -135,7 +181,7 @@ def account_edit(*, account: Account, by, version: int) -> Account:
 
 
 def filings_bulk_review(
-    *, filings, action: str, by, comment: str = ""
+    *, filings, action: str, by, comment: str = "", **arguments
 ) -> tuple[list[Filing], list[tuple[Filing, str]]]:
     """Take one reviewer action on many submitted filings, each row checked and saved on its own.
 
@@ -144,7 +190,14 @@ def filings_bulk_review(
     done, refused = [], []
     for filing in filings:
         try:
-            step_take(filing, action, by=by, comment=comment, expected_state=Filing.State.SUBMITTED)
+            step_take(
+                filing,
+                action,
+                by=by,
+                comment=comment,
+                expected_state=Filing.State.SUBMITTED,
+                **arguments,
+            )
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             refused.append((filing, "；".join(messages)))

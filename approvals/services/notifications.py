@@ -145,6 +145,8 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
         recipients = list(reviewers())
     elif step.notify is Audience.FILERS:
         recipients = list(instance.owning_department().filers.filter(is_active=True))
+    elif step.notify is Audience.ASSIGNEE:
+        recipients = [instance.handovers.select_related("to_user").latest().to_user]
     else:
         return
     context = {

@@ -97,7 +97,7 @@ def step_take(
     if step.comment_required and not comment.strip():
         raise ValidationError({"comment": step.comment_required})
     if step.arguments:
-        arguments = import_string(step.arguments)(instance, comment=comment, **arguments)
+        arguments = import_string(step.arguments)(instance, by=by, comment=comment, **arguments)
         comment = arguments.pop("comment", comment)
     if step.upload:
         file, extension = _checked_upload(step, arguments)

@@ -43,7 +43,13 @@ def test_it_offers_a_reviewer_the_review_with_reasons_for_what_is_blocked(
 ):
     filing = filing_in(Filing.State.SUBMITTED, department=department, naming_level="department")
     actions = _actions(client_for(reviewer).get(_url(filing)))
-    assert list(actions) == ["return_for_revision", "approve", "register", "order_closure"]
+    assert list(actions) == [
+        "return_for_revision",
+        "hand_over",
+        "approve",
+        "register",
+        "order_closure",
+    ]
     assert actions["approve"].problems == [str(models.NOT_SCHOOL_LEVEL)]
     assert actions["register"].problems == []
 

@@ -10,10 +10,11 @@ from approvals.tests.factories import CampaignFactory, bulk_accounts, return_in
 from registry.models import Account
 
 PAGES = [
-    # 9, and one for the user's unread notifications.
-    ("approvals:dashboard", None, 10),
+    # 9, one for the user's unread notifications and one for what was handed over to them.
+    ("approvals:dashboard", None, 11),
     ("approvals:account_list", None, 8),
-    ("approvals:review_queue", None, 7),
+    # 7, and one for the reviewers a selection can be handed over to.
+    ("approvals:review_queue", None, 8),
     # 9, and one for the account's clean-up findings (cleanup.selectors.account_findings).
     ("approvals:account_detail", "first", 10),
 ]

@@ -9,7 +9,14 @@ from django.urls import reverse
 from django_fsm_log.models import StateLog
 
 from approvals import selectors, services
-from approvals.models import Filing, SignOff, SignOffLevel
+from approvals.models import (
+    HANDOVER_TO_REQUIRED,
+    Filing,
+    Handover,
+    Notification,
+    SignOff,
+    SignOffLevel,
+)
 from approvals.tests.factories import filing_in
 from registry.roles import LEADER_GROUP
 from registry.tests.factories import UserFactory
@@ -262,3 +269,72 @@ def test_an_administrator_edits_the_chains_in_the_admin(client_for, admin_user):
         {"naming_level": "department", "position": 1, "group": group.pk, "mode": "any"},
     )
     assert "该审批链在此顺序上已有一个层级。" in again.content.decode()
+
+
+# Handing over (转交).
+
+
+def test_a_leader_hands_their_signature_to_another_leader(
+    department, reviewer, leader, countersigners
+):
+    second, third = countersigners
+    deputy = _leader("deputy")
+    filing = _approved(department, reviewer)
+    services.step_take(_fresh(filing), "sign_off", by=leader)
+    services.step_take(_fresh(filing), "hand_over_signature", by=third, to=deputy, comment="出差")
+    filing = _fresh(filing)
+    assert filing.pending_signer_ids() == {second.pk, deputy.pk}
+    assert [a.pk for a in selectors.signoff_queue(user=deputy)] == [filing.account_id]
+    assert list(selectors.signoff_queue(user=third)) == []
+    with pytest.raises(PermissionDenied):
+        services.step_take(filing, "sign_off", by=third)
+    services.step_take(_fresh(filing), "sign_off", by=deputy, comment="代签")
+    services.step_take(_fresh(filing), "sign_off", by=second)
+    filing = _fresh(filing)
+    assert filing.state == S.APPROVED
+    on_behalf = SignOff.objects.get(filing=filing, signer=deputy)
+    assert on_behalf.member == third
+    # The history shows the handover, with who, to whom and why.
+    log = StateLog.objects.for_(filing).get(transition="hand_over_signature")
+    assert (log.by, log.description) == (third, "出差")
+
+
+@pytest.mark.parametrize("case", ["self", "not_a_leader", "loop", "nobody"])
+def test_a_handover_to_the_wrong_person_is_refused(
+    case, department, reviewer, leader, countersigners, filer
+):
+    second, third = countersigners
+    filing = _approved(department, reviewer)
+    services.step_take(_fresh(filing), "sign_off", by=leader)
+    if case == "loop":
+        services.step_take(_fresh(filing), "hand_over_signature", by=third, to=second)
+    to = {"self": second, "not_a_leader": filer, "loop": third, "nobody": None}[case]
+    before = Handover.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.step_take(_fresh(filing), "hand_over_signature", by=second, to=to)
+    assert "to" in refused.value.message_dict
+    assert Handover.objects.count() == before
+
+
+def test_a_reviewer_hands_submissions_over_in_bulk(
+    department, reviewer, second_reviewer, client_for
+):
+    filings = [filing_in(S.SUBMITTED, department=department) for _n in range(2)]
+    response = client_for(reviewer).post(
+        reverse("approvals:review_queue"),
+        {"action": "hand_over", "to": second_reviewer.pk, "filings": [f.pk for f in filings]},
+    )
+    assert response.status_code == 302
+    assert set(Filing.objects.filter(assignee=second_reviewer).values_list("pk", flat=True)) == {
+        f.pk for f in filings
+    }
+    todo = selectors.reviewer_todo(user=second_reviewer)
+    assert {a.pk for a in todo["handed_to_me"]} == {f.account_id for f in filings}
+    assert Notification.objects.filter(recipient=second_reviewer).count() == 2
+    # Handing over to nobody is refused by the form, with the reason.
+    again = client_for(reviewer).post(
+        reverse("approvals:review_queue"),
+        {"action": "hand_over", "filings": [filings[0].pk]},
+    )
+    assert again.status_code == 200
+    assert str(HANDOVER_TO_REQUIRED) in again.content.decode()

@@ -65,6 +65,7 @@ def test_migrate_gives_each_role_the_permissions_of_its_steps(model):
 def test_the_bulk_queue_offers_the_steps_marked_bulk():
     assert [name for name, _label in BulkReviewForm.ACTIONS] == [
         "return_for_revision",
+        "hand_over",
         "approve",
         "register",
     ]
