@@ -11,11 +11,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from newmedia.publishing import publish_on_commit
 from registry.models import Department
 
 from ..models import Campaign, DepartmentReturn
 from .exports import return_copy_xlsx
-from .notifications import task_queue
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,7 +35,7 @@ def return_copy_owed(department_return: DepartmentReturn, *, by) -> None:
     # Reset for a return handed in again after being sent back: this copy is owed too.
     DepartmentReturn.objects.filter(pk=department_return.pk).update(copy_sent_at=None)
     pk = department_return.pk
-    transaction.on_commit(lambda: task_queue(send_return_copy, pk))
+    publish_on_commit([(send_return_copy, (pk,))])
 
 
 def return_copy_spreadsheet(*, department_return: DepartmentReturn) -> bytes:

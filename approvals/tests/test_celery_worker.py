@@ -19,7 +19,6 @@ import email
 import json
 import os
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
@@ -34,7 +33,6 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import kombu.pools
 import psycopg
 import pytest
 import redis
@@ -48,7 +46,7 @@ from django.utils import timezone
 from approvals.models import Campaign, DepartmentReturn, Filing, Notification, ReminderLog
 from approvals.tasks import flush_outbox, sweep_reminders
 from approvals.tests.factories import filing_in
-from newmedia.celery import app as celery_app
+from newmedia.tests.brokers import closed_port, publishing_to
 from registry.models import Department
 from registry.roles import REVIEWER_GROUP
 from registry.tests.factories import DepartmentFactory, UserFactory
@@ -149,30 +147,6 @@ def broker() -> Iterator[Broker]:
     finally:
         claimed.clear()
         claimed.client.delete(IN_USE)
-
-
-@contextmanager
-def publishing_to(url: str) -> Iterator[None]:
-    """Make this process publish tasks to ``url`` instead of running them in-process.
-
-    Celery read its configuration (eager tasks, no broker: the test settings) when first used;
-    the connection pools it built from it are dropped on the way in and out.
-    """
-    conf = celery_app.conf
-    saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
-
-    def reset_pools():
-        kombu.pools.reset()  # closes every pooled connection and forgets the pools
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    conf.update(broker_url=url, task_always_eager=False)
-    reset_pools()
-    try:
-        yield
-    finally:
-        conf.update(saved)
-        reset_pools()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -573,12 +547,6 @@ def test_two_workers_sweeping_at_once_send_each_reminder_once(site):
     assert sum(w.ran("approvals.tasks.send_notification_email") for w in workers) >= len(owed)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nothing listens once the socket is closed
-
-
 def test_a_submission_while_redis_is_down_is_saved_and_its_email_sent_once_redis_is_back(
     site, client_for, filer, department
 ):
@@ -588,7 +556,7 @@ def test_a_submission_while_redis_is_down_is_saved_and_its_email_sent_once_redis
     filing = filing_in(Filing.State.DRAFT, department=department, name="会计学院教职工工作群")
     url = reverse("approvals:account_transition", args=[filing.account_id, "submit"])
 
-    with publishing_to(f"redis://127.0.0.1:{_closed_port()}/0"):
+    with publishing_to(f"redis://127.0.0.1:{closed_port()}/0"):
         started = time.monotonic()
         response = client_for(filer).post(url, {"submit-comment": "请审核"})
         took = time.monotonic() - started
