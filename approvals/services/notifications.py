@@ -139,7 +139,7 @@ def notification_email_send(
     )
     if not claimed:
         return False
-    notification = Notification.objects.get(pk=notification_id)
+    notification = db_retrying(lambda: Notification.objects.get(pk=notification_id))
     message = EmailMultiAlternatives(
         subject=notification.subject, body=notification.body, to=[notification.email_to]
     )

@@ -102,6 +102,11 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Seconds to wait for a database server that does not answer (the driver waits for the
+    # operating system otherwise, minutes), so /readyz and pages fail fast instead of hanging.
+    # DATABASE_URL's query string may set it (?connect_timeout=10).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web process and the worker write to one file. WAL lets readers run beside a writer;
     # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads before it writes waits
