@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0008_tally_statement_triggers'),
+        ('approvals', '0009_withdraw_permission'),
     ]
 
     operations = [
