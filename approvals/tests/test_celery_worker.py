@@ -479,6 +479,17 @@ def _waiting_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def _waiting_to_claim() -> bool:
+    """A worker waits on a lock to claim an email (not to mark one it has sent)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query LIKE %s",
+            ['UPDATE "approvals_notification" SET "email_claimed_at"%'],
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def _sent() -> int:
     return Notification.objects.filter(email_sent_at__isnull=False).count()
 
@@ -574,7 +585,7 @@ def test_a_worker_killed_while_sending_leaves_the_rerun_exactly_what_was_owed(si
         "SELECT id FROM approvals_notification "
         "WHERE email_sent_at IS NULL AND email_claimed_at IS NULL FOR UPDATE"
     ) as side:
-        site.wait_for(_waiting_on_a_lock, "the worker to wait for the next email")
+        site.wait_for(_waiting_to_claim, "the worker to wait to claim the next email")
         first.kill()
         unsent = side.execute(
             "SELECT count(*) FROM approvals_notification WHERE email_sent_at IS NULL"
