@@ -858,3 +858,40 @@ def test_a_bulk_review_of_50_with_redis_stopped_lists_every_row_and_sends_each_e
     assert recipients == Counter(f"late{n:03d}@example.edu.cn" for n in range(50))
     assert _sent() == 50
     assert worker.ran("approvals.tasks.flush_outbox") >= 2  # on starting, and on reconnecting
+
+
+def _queued_tasks(broker: Broker) -> list[str]:
+    """The names of the tasks waiting in the default queue, oldest first."""
+    messages = broker.client.lrange("celery", 0, -1)
+    return [json.loads(raw)["headers"]["task"] for raw in reversed(messages)]
+
+
+def test_the_first_publish_that_gets_through_after_a_failure_also_queues_the_flush(
+    site, client_for, filer, department, settings
+):
+    """Item 9 of issue 14: what was left while the broker was down waited for the beat."""
+    settings.NEWMEDIA_PUBLISH_PAUSE_SECONDS = 1
+    reviewer = UserFactory(username="reviewer", email="reviewer@example.edu.cn")
+    reviewer.groups.add(Group.objects.get(name=REVIEWER_GROUP))
+    first, second = (filing_in(Filing.State.DRAFT, department=department) for _ in range(2))
+
+    def submit(filing):
+        url = reverse("approvals:account_transition", args=[filing.account_id, "submit"])
+        assert client_for(filer).post(url, {}).status_code == 302
+
+    with publishing_to(f"redis://127.0.0.1:{closed_port()}/0"):
+        submit(first)  # the broker is down: the notification waits, unqueued
+    time.sleep(1.1)  # the pause is over
+    submit(second)  # the broker answers: this one's email, then the flush
+    assert _queued_tasks(site.broker) == [
+        "approvals.tasks.send_notification_email",
+        "approvals.tasks.flush_outbox",
+    ]
+
+    worker = site.start_worker("one").wait_ready()
+    site.wait_until_settled(2)
+    assert sorted(subject for _to, subject in delivered(site.mail)) == sorted(
+        Notification.objects.values_list("subject", flat=True)
+    )
+    assert _sent() == 2
+    assert worker.ran("approvals.tasks.send_notification_email") >= 2
