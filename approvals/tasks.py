@@ -27,6 +27,22 @@ MAIL_RETRY = {
 }
 
 
+def _retry_the_mark(task, exc: notifications.EmailSentUnrecorded, **kwargs):
+    """Sent, but the database is still away: retry the mark alone, later, never the send."""
+    return task.retry(
+        kwargs={**kwargs, "sent_at": exc.sent_at.isoformat()},
+        countdown=min(
+            MAIL_RETRY["retry_backoff_max"],
+            settings.NEWMEDIA_MAIL_RETRY_BACKOFF * 2**task.request.retries,
+        ),
+        max_retries=None,
+    )
+
+
+def _when(sent_at: str | None) -> datetime | None:
+    return datetime.fromisoformat(sent_at) if sent_at else None
+
+
 @shared_task(bind=True, **MAIL_RETRY)
 def send_notification_email(
     self, notification_id: int, sent_at: str | None = None, error: str = ""
@@ -34,30 +50,19 @@ def send_notification_email(
     """Email one notification, once; with ``sent_at``, only record that it was sent."""
     try:
         return notifications.notification_email_send(
-            notification_id=notification_id,
-            sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
-            error=error,
+            notification_id=notification_id, sent_at=_when(sent_at), error=error
         )
     except notifications.EmailSentUnrecorded as exc:
-        # Sent, but the database is still away: retry the mark alone, never the send.
-        raise self.retry(
-            kwargs={
-                "notification_id": notification_id,
-                "sent_at": exc.sent_at.isoformat(),
-                "error": exc.error,
-            },
-            countdown=min(
-                MAIL_RETRY["retry_backoff_max"],
-                settings.NEWMEDIA_MAIL_RETRY_BACKOFF * 2**self.request.retries,
-            ),
-            max_retries=None,
-        ) from exc
+        raise _retry_the_mark(self, exc, notification_id=notification_id, error=exc.error) from exc
 
 
 @shared_task(bind=True, **MAIL_RETRY)
-def send_return_copy(self, return_id: int) -> bool:
+def send_return_copy(self, return_id: int, sent_at: str | None = None) -> bool:
     """Email a handed-in return's electronic copy to the office mailbox, once."""
-    return returns.return_copy_send(return_id=return_id)
+    try:
+        return returns.return_copy_send(return_id=return_id, sent_at=_when(sent_at))
+    except notifications.EmailSentUnrecorded as exc:
+        raise _retry_the_mark(self, exc, return_id=return_id) from exc
 
 
 @shared_task

@@ -50,6 +50,7 @@ from approvals.models import Campaign, DepartmentReturn, Filing, Notification, R
 from approvals.tasks import flush_outbox, sweep_reminders
 from approvals.tests.factories import filing_in
 from newmedia.tests.brokers import closed_port, publishing_to
+from newmedia.tests.databases import second_connection
 from registry.models import Department
 from registry.roles import REVIEWER_GROUP
 from registry.tests.factories import DepartmentFactory, UserFactory
@@ -453,14 +454,7 @@ def _late_departments(count: int) -> set[tuple[str, str]]:
 @contextmanager
 def holding(*statements: str) -> Iterator[psycopg.Connection]:
     """Run statements in a transaction of another connection and keep its locks until the end."""
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-    ) as side:
+    with second_connection() as side:
         side.execute("SET lock_timeout = '20s'")
         for statement in statements:
             side.execute(statement)
