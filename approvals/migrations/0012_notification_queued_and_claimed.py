@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0009_withdraw_permission'),
+        ('approvals', '0011_leaders_and_default_chain'),
     ]
 
     operations = [

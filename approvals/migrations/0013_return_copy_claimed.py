@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0010_notification_queued_and_claimed'),
+        ('approvals', '0012_notification_queued_and_claimed'),
     ]
 
     operations = [
