@@ -39,6 +39,15 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _publishing_afresh():
+    """Each test starts with the broker's circuit breaker closed and its counters at zero."""
+    from newmedia import publishing
+
+    publishing.breaker_reset()
+    publishing.counters.clear()
+
+
 @pytest.fixture
 def department(db):
     return DepartmentFactory()

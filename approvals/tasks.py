@@ -2,18 +2,22 @@
 each claims its work in the database (a unique row, or a lock and a "sent" mark)."""
 
 import smtplib
-from datetime import date, timedelta
+from datetime import date, datetime
 
 from celery import shared_task
 from django.conf import settings
 
+from newmedia.dbretry import DATABASE_ERRORS
+from newmedia.publishing import publish
+
 from .services import notifications, reminders, returns
 
-# A refused or unreachable mail server: retry with growing waits, each shorter than half of
-# Redis' visibility timeout, so a waiting retry is never also redelivered.
+# A refused or unreachable mail server, or a database that dropped the connection before the
+# send: retry with growing waits, each shorter than half of Redis' visibility timeout, so a
+# waiting retry is never also redelivered.
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
 MAIL_RETRY = {
-    "autoretry_for": MAIL_ERRORS,
+    "autoretry_for": MAIL_ERRORS + DATABASE_ERRORS,
     "retry_backoff": settings.NEWMEDIA_MAIL_RETRY_BACKOFF,
     "retry_backoff_max": min(
         1800, settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2
@@ -23,20 +27,42 @@ MAIL_RETRY = {
 }
 
 
+def _retry_the_mark(task, exc: notifications.EmailSentUnrecorded, **kwargs):
+    """Sent, but the database is still away: retry the mark alone, later, never the send."""
+    return task.retry(
+        kwargs={**kwargs, "sent_at": exc.sent_at.isoformat()},
+        countdown=min(
+            MAIL_RETRY["retry_backoff_max"],
+            settings.NEWMEDIA_MAIL_RETRY_BACKOFF * 2**task.request.retries,
+        ),
+        max_retries=None,
+    )
+
+
+def _when(sent_at: str | None) -> datetime | None:
+    return datetime.fromisoformat(sent_at) if sent_at else None
+
+
 @shared_task(bind=True, **MAIL_RETRY)
-def send_notification_email(self, notification_id: int) -> bool:
-    """Email one notification, once."""
+def send_notification_email(
+    self, notification_id: int, sent_at: str | None = None, error: str = ""
+) -> bool:
+    """Email one notification, once; with ``sent_at``, only record that it was sent."""
     try:
-        return notifications.notification_email_send(notification_id=notification_id)
-    except MAIL_ERRORS as exc:
-        notifications.notification_email_failed(notification_id=notification_id, error=str(exc))
-        raise
+        return notifications.notification_email_send(
+            notification_id=notification_id, sent_at=_when(sent_at), error=error
+        )
+    except notifications.EmailSentUnrecorded as exc:
+        raise _retry_the_mark(self, exc, notification_id=notification_id, error=exc.error) from exc
 
 
 @shared_task(bind=True, **MAIL_RETRY)
-def send_return_copy(self, return_id: int) -> bool:
+def send_return_copy(self, return_id: int, sent_at: str | None = None) -> bool:
     """Email a handed-in return's electronic copy to the office mailbox, once."""
-    return returns.return_copy_send(return_id=return_id)
+    try:
+        return returns.return_copy_send(return_id=return_id, sent_at=_when(sent_at))
+    except notifications.EmailSentUnrecorded as exc:
+        raise _retry_the_mark(self, exc, return_id=return_id) from exc
 
 
 @shared_task
@@ -47,8 +73,8 @@ def sweep_reminders(day: str | None = None) -> dict:
 
 
 @shared_task
-def flush_outbox(older_than_seconds: int = 120) -> int:
-    """Every few minutes: queue emails left unsent, e.g. while the broker was down."""
-    for pk in returns.return_copies_owed():
-        notifications.task_queue(send_return_copy, pk)
-    return notifications.outbox_flush(older_than=timedelta(seconds=older_than_seconds))
+def flush_outbox() -> int:
+    """Every ten minutes, and when the broker is back: queue every email still owed, in batches
+    until none is left (e.g. after the broker was down)."""
+    publish([(send_return_copy, (pk,)) for pk in returns.return_copies_owed()])
+    return notifications.outbox_flush()

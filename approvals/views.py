@@ -249,10 +249,11 @@ def review_queue(request):
         if done:
             messages.success(
                 request,
-                _("%(action)s: %(count)d accounts done.")
+                _("%(action)s: %(count)d accounts done: %(accounts)s.")
                 % {
                     "action": services.step_label(Filing, form.cleaned_data["action"]),
                     "count": len(done),
+                    "accounts": "、".join(str(filing.account) for filing in done),
                 },
             )
         for filing, reason in refused:

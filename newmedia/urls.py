@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .views import healthz
+from .views import healthz, readyz
 
 admin.site.site_header = settings.NEWMEDIA_SITE_TITLE
 admin.site.site_title = settings.NEWMEDIA_SITE_TITLE
@@ -17,7 +17,10 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("audit/", include("audit.urls")),
     path("", include("cleanup.urls")),
     path("", include("approvals.urls")),
 ]
+
+handler500 = "newmedia.views.server_error"

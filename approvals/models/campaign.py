@@ -225,6 +225,9 @@ class DepartmentReturn(RETURN_STEPS.transitions(), ConcurrentTransitionMixin, mo
     )
     # When the electronic copy reached the office mailbox; set once, by the task that sends it.
     copy_sent_at = models.DateTimeField(_("electronic copy sent at"), null=True, blank=True)
+    # Set by the task before it sends, in a transaction of its own (as a notification's claim):
+    # a claim younger than NEWMEDIA_OUTBOX_REQUEUE_SECONDS means a send began and may have gone.
+    copy_claimed_at = models.DateTimeField(_("electronic copy claimed at"), null=True, blank=True)
 
     objects = DepartmentReturnQuerySet.as_manager()
 

@@ -1,14 +1,29 @@
 """What the system tells people: in-app notifications that double as the email outbox, and the
 logs that make each reminder a database fact, sent once however often the sweep runs."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Department
 
 from .campaign import Campaign
+
+
+class NotificationQuerySet(models.QuerySet):
+    def email_owed(self):
+        """Emails not sent yet and not handed to the broker (or to a worker) recently: what the
+        outbox flush and the sweep queue. A mail queued a moment ago is left to its task."""
+        stale = timezone.now() - timedelta(seconds=settings.NEWMEDIA_OUTBOX_REQUEUE_SECONDS)
+        return (
+            self.filter(email_sent_at__isnull=True)
+            .exclude(email_to="")
+            .filter(Q(email_queued_at__isnull=True) | Q(email_queued_at__lt=stale))
+        )
 
 
 class Notification(models.Model):
@@ -34,8 +49,16 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    # When its email task was last handed to the broker, or taken by a worker: the flush and the
+    # sweep leave it alone for NEWMEDIA_OUTBOX_REQUEUE_SECONDS after that.
+    email_queued_at = models.DateTimeField(_("email queued at"), null=True, blank=True)
+    # Set by the worker that sends it, before sending, in a transaction of its own: with the
+    # attempt count, the durable record that a send began (cleared again when the send failed).
+    email_claimed_at = models.DateTimeField(_("email claimed at"), null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(_("email attempts"), default=0)
     email_error = models.CharField(_("last email error"), max_length=300, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,11 +2,15 @@
 and the closure steps' arguments. Every step itself goes through ``steps.step_take``.
 """
 
+import time
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from cleanup import services as cleanup_services
+from newmedia.publishing import batched
 from registry import roles
 from registry import services as registry_services
 from registry.models import Account, Department
@@ -31,6 +35,7 @@ NOT_EDITABLE = _(
     "The account is %(state)s: it can only be changed while it is a draft or returned."
 )
 NOT_DEPARTMENT_FILER = _("You do not file for %(department)s.")
+BULK_OUT_OF_TIME = _("Not attempted: the action ran out of time. Select it and apply it again.")
 
 
 def closure_arguments(
@@ -186,21 +191,29 @@ def filings_bulk_review(
     """Take one reviewer action on many submitted filings, each row checked and saved on its own.
 
     Returns the filings done and, for the others, why not; one refusal does not undo the rest.
+    The emails of every row are published once, after the last; rows left when
+    NEWMEDIA_BULK_SECONDS have passed are not attempted (and say so), so the page always comes
+    back before the server's timeout with the whole list.
     """
     done, refused = [], []
-    for filing in filings:
-        try:
-            step_take(
-                filing,
-                action,
-                by=by,
-                comment=comment,
-                expected_state=Filing.State.SUBMITTED,
-                **arguments,
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            refused.append((filing, "；".join(messages)))
-        else:
-            done.append(filing)
+    deadline = time.monotonic() + settings.NEWMEDIA_BULK_SECONDS
+    with batched():
+        for filing in filings:
+            if (done or refused) and time.monotonic() > deadline:
+                refused.append((filing, str(BULK_OUT_OF_TIME)))
+                continue
+            try:
+                step_take(
+                    filing,
+                    action,
+                    by=by,
+                    comment=comment,
+                    expected_state=Filing.State.SUBMITTED,
+                    **arguments,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                refused.append((filing, "；".join(messages)))
+            else:
+                done.append(filing)
     return done, refused

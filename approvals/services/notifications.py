@@ -1,25 +1,30 @@
 """Telling people: in-app notifications written with the change they report, emailed afterwards.
 
 A notification row is written inside the transaction of the change it reports, so a rolled-back
-change tells nobody. Its email is sent by a Celery task queued on commit; if the broker is down
-at that moment the row simply stays unsent, and the outbox flush (every few minutes) or the next
-sweep queues it again. Sending claims the row under a lock and records ``email_sent_at`` in the
-same transaction, so a retried or redelivered task never sends twice.
+change tells nobody. Its email is sent by a Celery task published after the commit
+(newmedia.publishing: a short timeout, a circuit breaker); if the broker is down the row is left
+unqueued, and the outbox flush (every ten minutes, and as soon as the broker is back) queues it.
+``email_queued_at`` keeps the flush and the sweep from queueing a mail twice. Sending claims the
+row first (``email_claimed_at``, an attempt counted), sends, and marks it sent with retries on a
+fresh connection, so a retried or redelivered task, or a dropped database connection, never
+sends twice.
 """
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from newmedia.dbretry import DATABASE_ERRORS, db_retrying
+from newmedia.publishing import publish, publish_on_commit
 from registry.roles import REVIEWER_GROUP
 
 from ..models import Notification
@@ -55,74 +60,136 @@ def notification_build(*, template: str, context: dict, recipient=None, email_to
 
 
 def notifications_create(notifications: list[Notification]) -> list[Notification]:
-    """Save notifications and queue their emails once the current transaction commits."""
+    """Save notifications and queue their emails once the current transaction commits.
+
+    They are saved as queued, in the same transaction, so that a flush or a sweep running
+    meanwhile leaves them to this commit's own publish; what the broker does not take is marked
+    unqueued again, for the flush.
+    """
+    now = timezone.now()
+    for notification in notifications:
+        if notification.email_to:
+            notification.email_queued_at = now
     created = Notification.objects.bulk_create(notifications)
     ids = [n.pk for n in created if n.email_to]
     if ids:
-        transaction.on_commit(lambda: notification_emails_queue(ids=ids))
+        publish_on_commit(_send_calls(ids), missed=_unqueue)
     return created
 
 
-def task_queue(task, *args) -> bool:
-    """Queue a task; a broker that is down only delays the work, which stays in the database
-    for the outbox flush to queue again. True if the broker took it."""
-    try:
-        task.delay(*args)
-    except Exception:  # whatever the transport raises: the page must not fail for it
-        logger.warning("Could not queue %s%r; the outbox flush will retry", task.name, args)
-        return False
-    return True
-
-
-def notification_emails_queue(*, ids: Iterable[int]) -> None:
-    """Queue one email task per notification, stopping at the first the broker refuses."""
+def _send_calls(ids: Iterable[int]) -> list[tuple]:
     from ..tasks import send_notification_email
 
-    for pk in ids:
-        if not task_queue(send_notification_email, pk):
-            return
+    return [(send_notification_email, (pk,)) for pk in ids]
 
 
-def notification_email_send(*, notification_id: int) -> bool:
-    """Send one notification's email unless it was sent already; True if this call sent it.
+def _unqueue(calls: list[tuple]) -> None:
+    """The broker did not take these: the next flush queues them at once."""
+    ids = [args[0] for _task, args in calls]
+    Notification.objects.filter(pk__in=ids, email_sent_at__isnull=True).update(email_queued_at=None)
 
-    The row is locked while sending, so a second worker waits and then finds it sent. A mail
-    server that refuses raises, the transaction rolls back, and the task retries later.
-    """
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.email_sent_at or not notification.email_to:
-            return False
-        message = EmailMultiAlternatives(
-            subject=notification.subject,
-            body=notification.body,
-            to=[notification.email_to],
+
+def notification_emails_claim(*, queryset, limit: int | None = None) -> list[int]:
+    """Mark the owed emails of ``queryset`` queued, in the caller's transaction (or one of its
+    own); rows another flush or sweep holds are skipped. Returns their ids, to publish."""
+    with transaction.atomic(savepoint=False):
+        owed = (
+            queryset.email_owed().order_by("created_at", "pk").select_for_update(skip_locked=True)
         )
-        if notification.body_html:
-            message.attach_alternative(notification.body_html, "text/html")
+        ids = list(owed.values_list("pk", flat=True)[:limit])
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(email_queued_at=timezone.now())
+    return ids
+
+
+def notification_emails_publish(*, ids: list[int]) -> int:
+    """Publish claimed emails now, in one pass; those the broker refuses are unqueued again."""
+    calls = _send_calls(ids)
+    taken = publish(calls)
+    if taken < len(calls):
+        _unqueue(calls[taken:])
+    return taken
+
+
+def notification_email_send(
+    *, notification_id: int, sent_at: datetime | None = None, error: str = ""
+) -> bool:
+    """Send one notification's email unless it is sent or being sent; True if this call sent it.
+
+    The claim (an attempt counted, in a transaction of its own) comes before the send, and the
+    mark after it is retried on a fresh connection: a database that drops the connection in
+    between never makes the mail go twice. A mail server that refuses releases the claim, records
+    why, and raises, so that the task retries. When even the retried mark fails, it raises
+    ``EmailSentUnrecorded``; the task then retries the mark alone (``sent_at`` given).
+    """
+    if sent_at is not None:
+        db_retrying(lambda: _mark_sent(notification_id, sent_at, error))
+        return True
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.NEWMEDIA_OUTBOX_REQUEUE_SECONDS)
+    claimed = db_retrying(
+        lambda: (
+            Notification.objects.filter(pk=notification_id, email_sent_at__isnull=True)
+            .exclude(email_to="")
+            .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=stale))
+            .update(
+                email_claimed_at=now, email_queued_at=now, email_attempts=F("email_attempts") + 1
+            )
+        )
+    )
+    if not claimed:
+        return False
+    notification = db_retrying(lambda: Notification.objects.get(pk=notification_id))
+    message = EmailMultiAlternatives(
+        subject=notification.subject, body=notification.body, to=[notification.email_to]
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    try:
         message.send()
-        Notification.objects.filter(pk=notification.pk).update(email_sent_at=timezone.now())
+    except Exception as exc:
+        error = str(exc)[:300]
+        db_retrying(
+            lambda: Notification.objects.filter(pk=notification_id).update(
+                email_claimed_at=None, email_error=error
+            )
+        )
+        raise
+    sent_at, failures = timezone.now(), []
+    try:
+        db_retrying(lambda: _mark_sent(notification_id, sent_at, ""), failures=failures)
+    except DATABASE_ERRORS as exc:
+        raise EmailSentUnrecorded(sent_at=sent_at, error=str(exc)) from exc
+    if failures:
+        db_retrying(lambda: _mark_sent(notification_id, sent_at, failures[-1]))
     return True
 
 
-def notification_email_failed(*, notification_id: int, error: str) -> None:
-    """Note a failed attempt, so the admin shows why an email has not gone yet."""
+class EmailSentUnrecorded(Exception):
+    """The mail went out but the database did not take the mark: retry the mark, not the send."""
+
+    def __init__(self, *, sent_at: datetime, error: str):
+        super().__init__(error)
+        self.sent_at = sent_at
+        self.error = error
+
+
+def _mark_sent(notification_id: int, sent_at: datetime, error: str) -> None:
+    note = f"sent; recording it failed first: {error}" if error else ""
     Notification.objects.filter(pk=notification_id).update(
-        email_error=error[:300], email_attempts=F("email_attempts") + 1
+        email_sent_at=sent_at, email_claimed_at=None, email_error=note[:300]
     )
 
 
-def outbox_flush(*, older_than: timedelta = timedelta(minutes=2), limit: int = 1000) -> int:
-    """Queue the emails still unsent a while after their notification was written."""
-    cutoff = timezone.now() - older_than
-    ids = list(
-        Notification.objects.filter(email_sent_at__isnull=True, created_at__lt=cutoff)
-        .exclude(email_to="")
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    notification_emails_queue(ids=ids)
-    return len(ids)
+def outbox_flush(*, batch: int = 500) -> int:
+    """Queue every owed email, a batch at a time, until none is owed or the broker refuses."""
+    queued = 0
+    while ids := notification_emails_claim(queryset=Notification.objects.all(), limit=batch):
+        taken = notification_emails_publish(ids=ids)
+        queued += taken
+        if taken < len(ids):
+            break
+    return queued
 
 
 def notifications_unread(*, user, limit: int = 10) -> list[Notification]:

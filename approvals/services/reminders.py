@@ -4,7 +4,10 @@ Reminders are database facts: a ReminderLog row per (campaign, department, miles
 under a unique constraint, written with its notification in one transaction that holds the
 campaign's row, so two sweeps at once, a rerun or a retried task create each reminder once. A
 sweep that dies after committing leaves notifications whose emails were not sent yet; every
-sweep queues those again, so the rerun sends exactly what is still owed. The sweep reads the
+sweep queues those still owed (unsent, and not queued within NEWMEDIA_OUTBOX_REQUEUE_SECONDS),
+so the rerun sends exactly what is still owed and two sweeps never queue a mail twice. Beat runs
+the sweep every hour of the working day, so a run lost with its worker is redone within the
+hour. The sweep reads the
 database instead of scheduling far-off tasks: nothing waits in the broker past its visibility
 timeout.
 """
@@ -33,7 +36,8 @@ from ..models import (
 )
 from .notifications import (
     notification_build,
-    notification_emails_queue,
+    notification_emails_claim,
+    notification_emails_publish,
     notifications_create,
     reviewers,
     site_link,
@@ -138,17 +142,16 @@ def department_statuses(
 
 
 def _queue_unsent(*, campaign: Campaign) -> int:
-    """Queue the emails of this campaign's earlier reminders and digests not sent yet."""
-    ids = list(
-        Notification.objects.filter(email_sent_at__isnull=True)
-        .exclude(email_to="")
-        .filter(
+    """Queue the emails of this campaign's earlier reminders and digests still owed (unsent and
+    not queued recently), once the sweep commits."""
+    ids = notification_emails_claim(
+        queryset=Notification.objects.filter(
             Q(pk__in=ReminderLog.objects.filter(campaign=campaign).values("notification"))
             | Q(pk__in=OverdueDigestLog.objects.filter(campaign=campaign).values("notification"))
         )
-        .values_list("pk", flat=True)
     )
-    transaction.on_commit(lambda: notification_emails_queue(ids=ids))
+    if ids:
+        transaction.on_commit(lambda: notification_emails_publish(ids=ids), robust=True)
     return len(ids)
 
 

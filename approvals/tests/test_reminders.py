@@ -1,9 +1,10 @@
 """The daily sweep on the embedded default: who is reminded when, with what, and only once."""
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -17,9 +18,11 @@ from approvals.models import (
     OverdueDigestLog,
     ReminderLog,
 )
+from approvals.services.notifications import outbox_flush
 from approvals.services.reminders import milestone_due, reminders_sweep
 from approvals.tasks import MAIL_ERRORS, send_notification_email
 from approvals.tests.factories import filing_in
+from newmedia.dbretry import DATABASE_ERRORS
 from registry.roles import FILER_GROUP
 from registry.tests.factories import DepartmentFactory, UserFactory
 
@@ -254,16 +257,56 @@ def test_a_rerun_after_a_crash_sends_exactly_what_is_still_owed(
     assert mail.outbox == []
     assert ReminderLog.objects.count() == 3
 
+    # The next sweep within the hour leaves them alone (their emails count as queued), the
+    # hourly one after NEWMEDIA_OUTBOX_REQUEUE_SECONDS queues them again.
     with django_capture_on_commit_callbacks(execute=True):
-        reminders_sweep(today=date(2027, 6, 1))
-    with django_capture_on_commit_callbacks(execute=True):
-        reminders_sweep(today=date(2027, 6, 1))
+        assert reminders_sweep(today=date(2027, 6, 1)).queued == 0
+    for _run in range(2):
+        with time_machine.travel(_later(hours=1)), django_capture_on_commit_callbacks(execute=True):
+            reminders_sweep(today=date(2027, 6, 1))
     assert sorted(m.to[0] for m in mail.outbox) == [
         "a@example.edu.cn",
         "b@example.edu.cn",
         "c@example.edu.cn",
     ]
     assert not Notification.objects.filter(email_sent_at__isnull=True).exists()
+
+
+def _later(**delta):
+    return timezone.now() + timedelta(**delta)
+
+
+def test_a_second_sweep_does_not_queue_again_what_the_first_just_queued(
+    campaign, django_capture_on_commit_callbacks
+):
+    """Item 10 of issue 14: every sweep (and the command's flush) queued every unsent email."""
+    for code in ("a", "b", "c"):
+        _filer(DepartmentFactory(), code)
+    with django_capture_on_commit_callbacks(execute=False) as first:
+        reminders_sweep(today=date(2027, 6, 1))  # committed, still publishing
+    with django_capture_on_commit_callbacks(execute=False) as second:
+        assert reminders_sweep(today=date(2027, 6, 1)).queued == 0
+    assert second == []  # nothing to publish
+    assert outbox_flush() == 0
+    for callback in first:
+        callback()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "a@example.edu.cn",
+        "b@example.edu.cn",
+        "c@example.edu.cn",
+    ]
+
+
+def test_the_hourly_beat_repeats_the_sweep_through_the_working_day(settings):
+    """Item 11 of issue 14: a sweep lost with its worker waited for the next day."""
+    [entry] = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "approvals.tasks.sweep_reminders"
+    ]
+    # At NEWMEDIA_REMINDER_TIME (09:00), then every hour until 17:00: a run lost during the
+    # working day is redone within the hour.
+    assert entry["schedule"].hour == set(range(9, 18)) and entry["schedule"].minute == {0}
 
 
 def test_a_refusing_mail_server_leaves_the_reminder_unsent_and_retried(campaign, settings, sweep):
@@ -275,14 +318,15 @@ def test_a_refusing_mail_server_leaves_the_reminder_unsent_and_retried(campaign,
     assert notification.email_sent_at is None
     assert notification.email_attempts >= 1 and "refused" in notification.email_error
     # The task retries with growing waits, all shorter than Redis' visibility timeout.
-    assert send_notification_email.autoretry_for == MAIL_ERRORS
+    assert send_notification_email.autoretry_for == MAIL_ERRORS + DATABASE_ERRORS
     assert send_notification_email.retry_backoff and send_notification_email.max_retries
     assert (
         send_notification_email.retry_backoff_max
         < settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     )
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    sweep(date(2027, 6, 1))  # the next sweep queues it again
+    with time_machine.travel(_later(hours=1)):
+        sweep(date(2027, 6, 1))  # the next hour's sweep queues it again
     assert len(mail.outbox) == 1
     assert Notification.objects.get().email_sent_at is not None
 

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django_fsm_log.models import StateLog
 
 from approvals.models import Campaign, DepartmentReturn, Filing
@@ -15,6 +16,7 @@ from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
 from approvals.services import returns
 from approvals.services.steps import step_take
 from approvals.tests.factories import filing_in
+from approvals.tests.mailers import ConnectionCuttingBackend
 
 PDF = b"%PDF-1.4\n% stamped form\n"
 S = DepartmentReturn.State
@@ -128,6 +130,26 @@ def test_it_hands_in_and_emails_the_office_the_accounts(
         "upload_scan",
         "hand_in",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_connection_cut_between_sending_the_copy_and_its_mark_sends_it_once(
+    department_return, filer, settings
+):
+    """Item 8 of issue 14, for the electronic copy: the mark died with the connection, the task
+    failed without retrying, and the flush sent the copy again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend needs PostgreSQL")
+    _uploaded(department_return, filer)
+    ConnectionCuttingBackend.sent = []
+    settings.EMAIL_BACKEND = "approvals.tests.mailers.ConnectionCuttingBackend"
+    step_take(department_return, "hand_in", by=filer)  # commits; the copy goes out in-process
+    department_return.refresh_from_db()
+    assert department_return.copy_sent_at is not None
+    assert returns.return_copies_owed() == []  # the flush has nothing to send again
+    assert returns.return_copy_send(return_id=department_return.pk) is False
+    assert len(ConnectionCuttingBackend.sent) == 1
 
 
 def test_it_sends_the_electronic_copy_once(department_return, filer):

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "newmedia.requests.RequestIdMiddleware",  # first: every later log line carries the id
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -101,6 +102,11 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Seconds to wait for a database server that does not answer (the driver waits for the
+    # operating system otherwise, minutes), so /readyz and pages fail fast instead of hanging.
+    # DATABASE_URL's query string may set it (?connect_timeout=10).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web process and the worker write to one file. WAL lets readers run beside a writer;
     # IMMEDIATE takes the write lock at BEGIN, so a transaction that reads before it writes waits
@@ -201,6 +207,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a mail server that stopped answering counts as a failed send (Django waits
+# forever by default, holding the worker).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newmedia@localhost")
 
 # ------------------------------------------------------------------------------
@@ -227,17 +236,31 @@ CELERY_TASK_PUBLISH_RETRY = False  # the outbox flush retries what could not be 
 # Seconds a refused email waits before its first retry; each retry waits up to twice as long
 # (with jitter), at most 30 minutes, so a waiting retry stays well inside the visibility timeout.
 NEWMEDIA_MAIL_RETRY_BACKOFF = env_int("NEWMEDIA_MAIL_RETRY_BACKOFF", 30, minimum=1)
-# The daily reminder sweep's time of day (Asia/Shanghai), editable without a code change.
+# A request hands its tasks to the broker after the commit, waiting at most this long
+# (milliseconds); after a failure the process stops publishing for NEWMEDIA_PUBLISH_PAUSE_SECONDS
+# and leaves the work to the outbox flush (newmedia/publishing.py).
+NEWMEDIA_PUBLISH_TIMEOUT_MS = env_int("NEWMEDIA_PUBLISH_TIMEOUT_MS", 500, minimum=10)
+NEWMEDIA_PUBLISH_PAUSE_SECONDS = env_int("NEWMEDIA_PUBLISH_PAUSE_SECONDS", 30, minimum=1)
+# An email queued (or being sent) this long ago and still unsent is queued again by the flush and
+# the sweep; a claim to send it this old is taken as its worker's death.
+NEWMEDIA_OUTBOX_REQUEUE_SECONDS = env_int("NEWMEDIA_OUTBOX_REQUEUE_SECONDS", 900, minimum=60)
+# The reminder sweep's first run of the day (Asia/Shanghai), editable without a code change;
+# beat repeats it hourly until 17:00.
 NEWMEDIA_REMINDER_TIME = env_str("NEWMEDIA_REMINDER_TIME", "09:00")
 try:
     _hour, _minute = (int(part) for part in NEWMEDIA_REMINDER_TIME.split(":"))
-    _reminder_at = crontab(hour=_hour, minute=_minute)
+    # Every hour of the working day from then on: the sweep is idempotent, so a run lost with
+    # its worker or its message is redone within the hour, and the others find nothing owed.
+    _reminder_at = crontab(hour=f"{_hour}-{max(_hour, 17)}", minute=_minute)
 except ValueError:
     raise ImproperlyConfigured(
         f"NEWMEDIA_REMINDER_TIME={NEWMEDIA_REMINDER_TIME!r} is not a time of day like 09:00."
     ) from None
 CELERY_BEAT_SCHEDULE = {
-    "reminders-daily": {"task": "approvals.tasks.sweep_reminders", "schedule": _reminder_at},
+    "reminders-hourly-in-the-working-day": {
+        "task": "approvals.tasks.sweep_reminders",
+        "schedule": _reminder_at,
+    },
     "outbox-every-ten-minutes": {
         "task": "approvals.tasks.flush_outbox",
         "schedule": crontab(minute="*/10"),
@@ -275,10 +298,25 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # NEWMEDIA_IMPORT_PENDING_SECONDS like the site's own (registry.tasks).
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "registry.uploads.PendingUploadStorage"
 
+# One format for every line: when, how bad, which logger, which user and request (the id the
+# error page shows and gunicorn's access log prints), then the message.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "newmedia.requests.RequestContextFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)s %(name)s user=%(user_id)s "
+            "request=%(request_id)s %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Tasks run in the web process on the embedded default: one line per task would drown it.
     "loggers": {"celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"}},
@@ -333,6 +371,9 @@ NEWMEDIA_REMIND_ON_WEEKENDS = env_bool("NEWMEDIA_REMIND_ON_WEEKENDS", False)
 NEWMEDIA_TRUSTED_PROXY_COUNT = env_int("NEWMEDIA_TRUSTED_PROXY_COUNT", 0)
 # Days the audit trail is kept before the daily purge; never less than 180 (等保2.0).
 NEWMEDIA_AUDIT_RETENTION_DAYS = env_int("NEWMEDIA_AUDIT_RETENTION_DAYS", 180, minimum=180)
+# Seconds a bulk action (the review queue) may spend before it leaves the remaining rows
+# unattempted and lists them: keep it well below gunicorn's --timeout.
+NEWMEDIA_BULK_SECONDS = env_int("NEWMEDIA_BULK_SECONDS", 20, minimum=1)
 # Rows per page in the account list and the reviewer queue.
 NEWMEDIA_PAGE_SIZE = env_int("NEWMEDIA_PAGE_SIZE", 50, minimum=1)
 # The clean-up checks' thresholds (cleanup.rules); their sources are in docs/cleanup.md.

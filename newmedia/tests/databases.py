@@ -36,3 +36,20 @@ def throwaway_postgres(url: str, name: str) -> Iterator[str]:
             yield urlsplit(url)._replace(path=f"/{name}").geturl()
         finally:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def second_connection(**options):
+    """A psycopg connection of its own to the database this test uses (Django's ``default``),
+    to hold locks or cut connections from outside the code under test."""
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        **options,
+    )

@@ -21,6 +21,8 @@ import yaml
 from django.conf import settings
 from django.core.management import get_commands
 
+from newmedia.tests.brokers import closed_port, publishing_to
+
 BASE_DIR = Path(settings.BASE_DIR)
 APP_SERVICES = ("web", "worker", "beat")
 
@@ -81,6 +83,14 @@ def test_the_web_command_migrates_then_serves_the_wsgi_application(services):
     assert "--workers" in serve and serve[serve.index("--workers") + 1] == "${WEB_CONCURRENCY:-3}"
 
 
+def test_gunicorn_writes_its_access_log_with_the_request_id(services):
+    """Item 13 of issue 14: the access log, to the container's output, names each request."""
+    _migrate, serve = _shell_steps(services["web"])
+    assert serve[serve.index("--access-logfile") + 1] == "-"
+    log_format = serve[serve.index("--access-logformat") + 1]
+    assert "%({x-request-id}o)s" in log_format and "%(s)s" in log_format
+
+
 @pytest.mark.parametrize(("service", "subcommand"), [("worker", "worker"), ("beat", "beat")])
 def test_the_celery_commands_find_the_projects_app(services, service, subcommand):
     from celery.app.utils import find_app
@@ -122,7 +132,8 @@ def test_every_long_running_service_has_a_health_check(services):
         assert services[name]["healthcheck"]["test"], name
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert services["redis"]["healthcheck"]["test"][-2:] == ["redis-cli", "ping"]
-    assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    # Readiness, not liveness: the site is unhealthy while its database or broker is away.
+    assert "/readyz" in " ".join(services["web"]["healthcheck"]["test"])
     assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
 
 
@@ -197,6 +208,20 @@ def test_the_image_installs_the_pins_and_gathers_static_files_with_a_throwaway_k
     assert {".env", ".venv", "var", ".git"} <= set(ignored)  # no secrets or local data inside
 
 
+def _health_check(services, live_server) -> subprocess.CompletedProcess:
+    """The web service's check script, run against the live server as the proxy's host."""
+    script = services["web"]["healthcheck"]["test"][-1]
+    port = urlsplit(live_server.url).port
+    assert '"127.0.0.1", 8000' in script
+    return subprocess.run(
+        [sys.executable, "-c", script.replace('"127.0.0.1", 8000', f'"127.0.0.1", {port}')],
+        env={"PATH": os.environ["PATH"], "ALLOWED_HOSTS": "newmedia.example.edu.cn"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 # The live server needs a transactional database; serialized_rollback brings back what the
 # migrations made (content types, groups) for the transactional tests that follow.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -205,17 +230,17 @@ def test_the_web_health_check_passes_behind_the_https_proxy(services, live_serve
     settings.ALLOWED_HOSTS = ["newmedia.example.edu.cn"]
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    script = services["web"]["healthcheck"]["test"][-1]
-    port = urlsplit(live_server.url).port
-    assert '"127.0.0.1", 8000' in script
-    result = subprocess.run(
-        [sys.executable, "-c", script.replace('"127.0.0.1", 8000', f'"127.0.0.1", {port}')],
-        env={"PATH": os.environ["PATH"], "ALLOWED_HOSTS": "newmedia.example.edu.cn"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _health_check(services, live_server)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_web_health_check_fails_while_the_broker_is_down(services, live_server, settings):
+    """Item 12 of issue 14: the check asked /healthz, which said "ok" with Redis gone."""
+    settings.ALLOWED_HOSTS = ["newmedia.example.edu.cn"]
+    with publishing_to(f"redis://127.0.0.1:{closed_port()}/0"):
+        result = _health_check(services, live_server)
+    assert result.returncode == 1, result.stderr
 
 
 def test_the_database_plans_for_ssd_storage(services):

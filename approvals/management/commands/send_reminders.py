@@ -38,7 +38,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {verb} overdue digest → {username} ({len(result.late)} late)")
         if not dry_run:
             # Without a Celery beat (the embedded default) nothing else flushes the outbox.
-            flushed = flush_outbox(older_than_seconds=0)
+            flushed = flush_outbox()
             self.stdout.write(f"Unsent emails queued again: {result.queued + flushed}.")
 
 
