@@ -54,7 +54,7 @@ def test_it_prints_every_name_whole_on_numbered_pages(department, tmp_path):
         Filing.State.REGISTERED,
         department=department,
         name=names[0],
-        purpose="用于发布集训通知、安排训练场地和时间、收集参赛材料。" * 20,  # 500 characters
+        purpose="用于发布集训通知、安排训练场地和时间、收集参赛材料。" * 7,  # 182 of 200
         number="https://mp.weixin.qq.com/" + "x" * 60,
     )
     filing_in(Filing.State.CLOSING, department=department, name=names[1])
