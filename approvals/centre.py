@@ -11,7 +11,19 @@ table (``header`` and ``rows``) and exports them, so the three cannot disagree.
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +92,17 @@ def _latest(queryset):
     return Subquery(rows.values("created_at")[:1])
 
 
+def changed_after_hand_in():
+    """Per department row: whether any of its accounts was added, edited or moved to another
+    state after the department's last hand-in (the return page lists what changed)."""
+    since = OuterRef("handed_in_at")
+    return Exists(
+        Account.objects.filter(department=OuterRef("pk")).filter(
+            Q(updated_at__gt=since) | Q(filing__state_changed_at__gt=since)
+        )
+    )
+
+
 def centre_departments(*, user, campaign: Campaign):
     """Every department the user sees, with its return to the campaign, its open accounts,
     members to remove and last reminders (the sweep's and a reviewer's), in one query. Its open
@@ -95,6 +118,7 @@ def centre_departments(*, user, campaign: Campaign):
             .values("milestone")[:1]
         ),
         last_manual_at=_latest(ManualReminderLog.objects.filter(campaign=campaign)),
+        changed_after_hand_in=changed_after_hand_in(),
     )
 
 

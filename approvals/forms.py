@@ -218,6 +218,7 @@ class CampaignForm(forms.ModelForm):
             "office_email",
             "is_active",
             "summary_published",
+            "refuse_blocked_hand_in",
         ]
         widgets = {"starts_on": DateInput(), "deadline": DateInput()}
 

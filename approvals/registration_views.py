@@ -6,14 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry import personal_data, roles
 from registry import services as registry_services
-from registry.exports import DEPARTMENT_LINE, FORM_COLUMNS, XLSX, account_values
-from registry.exports import school_title as form_title
+from registry.exports import FORM_COLUMNS, KEEP_WITH_SIGNATURE, XLSX, account_values
 from registry.models import Department
 
 from .forms import RegisterExportForm, SheetUploadForm
@@ -125,10 +126,11 @@ def _department(request, pk) -> Department:
 
 @login_required
 @require_GET
-def form_download(request, department_pk):
+def form_download(request, department_pk, file_format="xlsx"):
     department = _department(request, department_pk)
-    content = exports.form_export(user=request.user, department=department)
-    return _attachment(content, XLSX, f"{department.code}-registration-form.xlsx")
+    content = exports.form_export(user=request.user, department=department, file_format=file_format)
+    names = exports.form_file_names(department=department, file_format=file_format)
+    return _attachment(content, exports.CONTENT_TYPES[file_format], *names)
 
 
 @login_required
@@ -138,16 +140,26 @@ def form_print(request, department_pk):
     if not exports.may_export(request.user):
         raise PermissionDenied(exports.EXPORT_NOT_PERMITTED)
     mask = not personal_data.may_see_phones(request.user, department.pk)
-    accounts = list(exports.form_accounts(department=department))
+    parts = exports.form_parts(
+        department=department,
+        campaign=exports.active_campaign(),
+        filled_in_by=request.user.get_full_name() or request.user.get_username(),
+    )
+    accounts = list(parts.pop("accounts"))
     personal_data.personal_data_viewed(user=request.user, objects=accounts, detail=request.path)
+    total = sum(column.width for column in FORM_COLUMNS)
+    keep = KEEP_WITH_SIGNATURE
     context = {
-        "title": form_title(),
-        "department_line": DEPARTMENT_LINE % {"department": department.name},
-        "campaign_line": exports.campaign_line(exports.active_campaign()),
+        **parts,
         "headers": [str(column.label) for column in FORM_COLUMNS],
+        "widths": [f"{100 * column.width / total:.2f}" for column in FORM_COLUMNS],
         "rows": [[n, *account_values(account, mask=mask)] for n, account in enumerate(accounts, 1)],
-        "filled_in_by": request.user.get_full_name() or request.user.get_username(),
-        "today": timezone.localdate(),
+        # The last rows go in one group with the signature block, which never splits.
+        "body_slice": f":-{keep}",
+        "last_slice": f"-{keep}:",
+        "today": parts["filled_in_on"],
+        "pdf_url": reverse("approvals:form_pdf", args=[department.pk]),
+        "return_url": reverse("approvals:return_mine", args=[department.pk]),
     }
     return render(request, "approvals/registration_print.html", context)
 
@@ -181,9 +193,14 @@ def register_export(request):
     return _home(request, export_form=form, status=400)
 
 
-def _attachment(content: bytes, content_type: str, name: str) -> HttpResponse:
+def _attachment(content: bytes, content_type: str, name: str, ascii_name: str = "") -> HttpResponse:
+    """A download under its name; a Chinese name also under an ASCII one, for the clients that
+    read only ``filename`` (RFC 6266, with RFC 5987's ``filename*`` from Django)."""
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    disposition = content_disposition_header(True, name)
+    if ascii_name and "filename*=" in disposition:
+        disposition = disposition.replace("attachment;", f'attachment; filename="{ascii_name}";', 1)
+    response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response

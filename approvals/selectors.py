@@ -29,7 +29,6 @@ from registry.models import Account, Department
 
 from .models import (
     ACCOUNTS_OPEN,
-    SCAN_MISSING,
     AccountTally,
     Campaign,
     DepartmentReturn,
@@ -432,8 +431,6 @@ class ReturnCard:
         problems = []
         if self.open_accounts:
             problems.append(ACCOUNTS_OPEN % {"count": self.open_accounts})
-        if not self.has_scan:
-            problems.append(str(SCAN_MISSING))
         return problems
 
 

@@ -22,7 +22,13 @@ urlpatterns = [
     path("returns/", views.return_list, name="return_list"),
     path("returns/open/<int:department_pk>/", views.return_open, name="return_open"),
     path("returns/<int:pk>/", views.return_detail, name="return_detail"),
+    path("returns/department/<int:department_pk>/", views.return_mine, name="return_mine"),
     path("returns/<int:pk>/scan/", views.return_scan, name="return_scan"),
+    path(
+        "returns/<int:pk>/handed-in/<int:number>.<str:file_format>",
+        views.return_snapshot_file,
+        name="return_snapshot_file",
+    ),
     path(
         "returns/<int:pk>/transition/<str:name>/",
         views.return_transition,
@@ -40,6 +46,12 @@ urlpatterns = [
         "form/import/<uuid:token>/cancel/", registration_views.import_cancel, name="import_cancel"
     ),
     path("form/<int:department_pk>/xlsx/", registration_views.form_download, name="form_download"),
+    path(
+        "form/<int:department_pk>/pdf/",
+        registration_views.form_download,
+        {"file_format": "pdf"},
+        name="form_pdf",
+    ),
     path("form/<int:department_pk>/print/", registration_views.form_print, name="form_print"),
     path("form/register/", registration_views.register_export, name="register_export"),
     # The reviewer's command centre and the summary a school can publish.

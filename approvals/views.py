@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +22,8 @@ from .filters import AccountFilter, ReturnFilter
 from .forms import BulkReviewForm, CampaignForm, NotificationsReadForm, step_form
 from .models import Campaign, DepartmentReturn, Filing
 from .models.steps import REVIEWER_ONLY
-from .services import notifications, returns
+from .services import exports, notifications, returns
+from .snapshots import rows_changes
 
 SIGNER_ROLE_ONLY = gettext_lazy("Only the signing leaders have a sign-off queue.")
 
@@ -287,8 +289,14 @@ def signoff_queue(request):
 
 def _render_return(request, department_return, *, bound=None, status=200):
     actions = _step_actions(request, department_return, bound)
+    snapshot = department_return.latest_snapshot()
     context = {
         "department_return": department_return,
+        "snapshot": snapshot,
+        # What changed in the department's accounts since the form was handed in.
+        "changes": (
+            rows_changes(snapshot.rows, department_return.current_rows()) if snapshot else []
+        ),
         "open_accounts": selectors.open_accounts_count(
             department_id=department_return.department_id
         ),
@@ -312,6 +320,18 @@ def return_detail(request, pk):
 
 
 @login_required
+@require_GET
+def return_mine(request, department_pk):
+    """The department's return to the active campaign; the dashboard, which opens it, if it has
+    none yet."""
+    department = get_object_or_404(Department.objects.for_user(request.user), pk=department_pk)
+    department_return = DepartmentReturn.objects.filter(
+        campaign=selectors.active_campaign(), department=department
+    ).first()
+    return redirect(department_return or "approvals:dashboard")
+
+
+@login_required
 @require_POST
 def return_open(request, department_pk):
     """A filer opens the department's return to the active campaign (the row is written here,
@@ -320,9 +340,9 @@ def return_open(request, department_pk):
     campaign = selectors.active_campaign()
     if campaign is None:
         raise Http404
-    # Whoever may upload the department's scan may open its return: the transition's own rule.
+    # Whoever may hand in the department's return may open it: the step's own rule.
     unsaved = DepartmentReturn(campaign=campaign, department=department)
-    if reason := DepartmentReturn.machine.permission_problem(unsaved, "upload_scan", request.user):
+    if reason := DepartmentReturn.machine.permission_problem(unsaved, "hand_in", request.user):
         raise PermissionDenied(reason)
     return redirect(returns.return_get(campaign=campaign, department=department))
 
@@ -339,6 +359,26 @@ def return_transition(request, pk, name):
         ),
         reload=lambda: selectors.visible_return(user=request.user, pk=pk),
     )
+
+
+@login_required
+@require_GET
+def return_snapshot_file(request, pk, number, file_format):
+    """The form exactly as handed in (xlsx or PDF), under its Chinese name."""
+    department_return = selectors.visible_return(user=request.user, pk=pk)
+    snapshot = get_object_or_404(department_return.snapshots, number=number)
+    stored = {"xlsx": snapshot.xlsx, "pdf": snapshot.pdf}.get(file_format)
+    if stored is None:
+        raise Http404
+    name = exports.form_file_names(
+        department=department_return.department,
+        file_format=file_format,
+        on=timezone.localdate(snapshot.taken_at),
+    )[0]
+    response = FileResponse(stored.open("rb"), as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -581,5 +581,21 @@ def staff_parsers() -> dict[str, Callable]:
     }
 
 
+def survivor_text(survivor: Account | None) -> str:
+    """整合至 as written out: the surviving account by name and number."""
+    if survivor is None:
+        return ""
+    return f"{survivor.name}（{survivor.number}）" if survivor.number else survivor.name
+
+
+_SURVIVOR = re.compile(r"(.+)\(([^()]+)\)")
+
+
+def survivor_number(value: str) -> str | None:
+    """The number of 整合至 written as ``survivor_text`` does (folded by ``parse_code``)."""
+    match = _SURVIVOR.fullmatch(value)
+    return match.group(2) if match else None
+
+
 def department_key(value) -> str:
     return header_key(parse_text(value))

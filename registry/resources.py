@@ -22,6 +22,7 @@ from .layouts import (
     locate_rows,
     parse_text,
     staff_parsers,
+    survivor_number,
 )
 from .models import Account, Department, Staff
 from .personal_data import mask_phone
@@ -545,7 +546,8 @@ class FormAccountResource(SheetResource):
         return {}
 
     def _resolve_survivors(self, dataset, at):
-        """整合至 names the surviving account by number or exact name, among what the user sees."""
+        """整合至 names the surviving account by number, exact name, or both as this site writes
+        it (name（number）), among what the user sees."""
         if "merge_into" not in at:
             return
         column = at["merge_into"]
@@ -554,6 +556,7 @@ class FormAccountResource(SheetResource):
             for row in dataset._data
             if isinstance(row._row[column], str) and row._row[column]
         }
+        wanted |= {number for value in wanted if (number := survivor_number(value))}
         matches: dict[str, list[Account]] = {}
         visible = Account.objects.for_user(self.user) if self.user else Account.objects.all()
         for chunk in _chunks(sorted(wanted)):
@@ -567,8 +570,12 @@ class FormAccountResource(SheetResource):
             if not isinstance(value, str) or not value:
                 row._row[column] = None if value == "" else value
                 continue
-            found = matches.get(value, [])
-            by_number = [account for account in found if account.number == value]
+            key = value
+            number = survivor_number(value)
+            if number and any(account.number == number for account in matches.get(number, [])):
+                key = number
+            found = matches.get(key, [])
+            by_number = [account for account in found if account.number == key]
             found = by_number or found
             if len(found) == 1:
                 row._row[column] = found[0]

@@ -49,6 +49,14 @@ class Campaign(models.Model):
             "data), without logging in."
         ),
     )
+    refuse_blocked_hand_in = models.BooleanField(
+        _("refuse a hand-in with blocking findings"),
+        default=False,
+        help_text=_(
+            "Refuse a department's hand-in while any of its accounts has an open blocking "
+            "finding; otherwise the department hands in with a stated reason."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -98,22 +106,68 @@ class ReturnState(models.TextChoices):
     RETURNED = "returned", _("Returned to the department")
 
 
-SCAN_MISSING = _("Upload the scan of the registration form with the department's seal first.")
+SCAN_MISSING = _(
+    "The scan of the registration form with the department's seal is not uploaded yet."
+)
 ACCOUNTS_OPEN = _("%(count)d accounts are still drafts or returned: submit them before handing in.")
+UNCHANGED = _("Nothing has changed since the last hand-in: there is nothing new to hand in.")
+CHANGED_SINCE = _(
+    "The accounts changed after the hand-in: hand in again, then upload the scan of the new form."
+)
+BLOCKED = _(
+    "%(count)d open blocking findings: this campaign refuses a hand-in until they are resolved."
+)
+
+
+def open_blocking_findings(department_id: int) -> int:
+    """How many open blocking findings the department's accounts have."""
+    from cleanup.models import Finding, Severity
+
+    return (
+        Finding.objects.open()
+        .filter(account__department_id=department_id, severity=Severity.BLOCKING)
+        .count()
+    )
 
 
 def hand_in_problems(department_return: "DepartmentReturn") -> list[str]:
-    """Why the department cannot hand in yet: open accounts, or no stamped scan."""
+    """Why the department cannot hand in now: open accounts, blocking findings the campaign
+    refuses, or (handing in again) nothing changed since the last hand-in."""
+    from ..snapshots import rows_hash
+
     problems = []
+    department_id = department_return.department_id
     open_accounts = Filing.objects.filter(
-        account__department_id=department_return.department_id,
-        state__in=Filing.EDITABLE_STATES,
+        account__department_id=department_id, state__in=Filing.EDITABLE_STATES
     ).count()
     if open_accounts:
         problems.append(ACCOUNTS_OPEN % {"count": open_accounts})
-    if not department_return.scan:
-        problems.append(str(SCAN_MISSING))
+    if department_return.campaign.refuse_blocked_hand_in:
+        if blocking := open_blocking_findings(department_id):
+            problems.append(BLOCKED % {"count": blocking})
+    latest = department_return.latest_snapshot()
+    if (
+        department_return.state in (ReturnState.HANDED_IN, ReturnState.ACCEPTED)
+        and latest is not None
+        and latest.content_hash == rows_hash(department_return.current_rows())
+    ):
+        problems.append(str(UNCHANGED))
     return problems
+
+
+def scan_problems(department_return: "DepartmentReturn") -> list[str]:
+    """Why the scan cannot be uploaded: the form changed after the hand-in."""
+    from ..snapshots import rows_hash
+
+    latest = department_return.latest_snapshot()
+    if latest is None or latest.content_hash != rows_hash(department_return.current_rows()):
+        return [str(CHANGED_SINCE)]
+    return []
+
+
+def accept_problems(department_return: "DepartmentReturn") -> list[str]:
+    """Why the return cannot be accepted: no stamped scan of the form handed in."""
+    return [] if department_return.scan else [str(SCAN_MISSING)]
 
 
 SCAN_REQUIRED = _("Choose the scan of the stamped registration form (PDF, JPG or PNG).")
@@ -125,26 +179,37 @@ def _set_scan(department_return: "DepartmentReturn", *, by, comment, scan):
     department_return.scan_uploaded_at = timezone.now()
 
 
-def _set_handed_in(department_return: "DepartmentReturn", *, by, comment):
+def _set_handed_in(department_return: "DepartmentReturn", *, by, comment, reason: str = ""):
+    # Kept on the object for the step's ``after``, which stores it with the form.
+    department_return.hand_in_reason = reason
     department_return.handed_in_at = timezone.now()
     department_return.handed_in_by = by
+    # The scan stamps one hand-in's form: a new hand-in needs its own.
+    department_return.scan.name = ""
+    department_return.scan_uploaded_at = None
 
 
 _R = ReturnState
 HAND_IN = ("hand_in_return", _("Can upload the stamped form and hand in the return"))
 REVIEW = ("review_return", _("Can accept or send back a return"))
 
-# Every step of a department return, in the order pages offer them (uploading the scan is one).
+# Every step of a department return, in the order pages offer them: the hand-in stores the form
+# as sent (a snapshot), then the scan of that form, stamped, is uploaded.
 RETURN_STEPS = Machine(
     steps=[
         Step(
             name="upload_scan",
             label=_("Upload the stamped form"),
-            sources=(_R.NOT_STARTED, _R.IN_PROGRESS, _R.RETURNED),
-            target=_R.IN_PROGRESS,
+            # Not a change of state: the stamp on the form that was handed in.
+            sources=(_R.HANDED_IN,),
+            target=_R.HANDED_IN,
             permission=HAND_IN,
             actor=Actor.FILER,
-            form="approvals.forms.ScanUploadForm",
+            guard=scan_problems,
+            form="approvals.return_forms.SnapshotScanForm",
+            # The hand-in whose form was stamped: a scan of an older one is refused.
+            arguments="approvals.services.returns.scan_arguments",
+            after="approvals.services.returns.return_scan_recorded",
             upload=Upload(
                 field="scan",
                 kinds=("pdf", "png", "jpeg"),
@@ -157,15 +222,19 @@ RETURN_STEPS = Machine(
         Step(
             name="hand_in",
             label=_("Hand in"),
-            sources=(_R.IN_PROGRESS, _R.RETURNED),
+            # Again after a change, even once accepted: the office gets the new form.
+            sources=(_R.NOT_STARTED, _R.IN_PROGRESS, _R.RETURNED, _R.HANDED_IN, _R.ACCEPTED),
             target=_R.HANDED_IN,
             permission=HAND_IN,
             actor=Actor.FILER,
             guard=hand_in_problems,
             change=_set_handed_in,
+            form="approvals.return_forms.HandInForm",
+            # With blocking findings open, the reason the department hands in with them.
+            arguments="approvals.services.returns.hand_in_arguments",
             notify=Audience.REVIEWERS,
-            # The electronic copy goes to the office mailbox.
-            after="approvals.services.returns.return_copy_owed",
+            # The form stored as sent, and its electronic copy to the office mailbox.
+            after="approvals.services.returns.return_handed_in",
         ),
         Step(
             name="accept",
@@ -174,6 +243,7 @@ RETURN_STEPS = Machine(
             target=_R.ACCEPTED,
             permission=REVIEW,
             actor=Actor.REVIEWER,
+            guard=accept_problems,
             notify=Audience.FILERS,
         ),
         Step(
@@ -242,10 +312,14 @@ class DepartmentReturn(RETURN_STEPS.transitions(), ConcurrentTransitionMixin, mo
             models.CheckConstraint(
                 condition=Q(state__in=ReturnState.values), name="approvals_return_state_valid"
             ),
+            # The stamped scan comes after the hand-in, for the form that was handed in.
             models.CheckConstraint(
-                condition=~Q(state__in=["handed_in", "accepted"])
-                | (Q(handed_in_at__isnull=False) & ~Q(scan="")),
-                name="approvals_return_handed_in_with_scan",
+                condition=~Q(state__in=["handed_in", "accepted"]) | Q(handed_in_at__isnull=False),
+                name="approvals_return_handed_in_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="accepted") | ~Q(scan=""),
+                name="approvals_return_accepted_with_scan",
             ),
         ]
 
@@ -260,3 +334,82 @@ class DepartmentReturn(RETURN_STEPS.transitions(), ConcurrentTransitionMixin, mo
 
     def audited_object(self):
         return self
+
+    def latest_snapshot(self) -> "ReturnSnapshot | None":
+        """The form as last handed in (read once per object)."""
+        if not hasattr(self, "_latest_snapshot"):
+            self._latest_snapshot = self.snapshots.order_by("-number").first() if self.pk else None
+        return self._latest_snapshot
+
+    def current_rows(self) -> dict[str, list[str]]:
+        """The department's form as it is now, row by row (read once per object)."""
+        if not hasattr(self, "_current_rows"):
+            from ..services.exports import form_accounts
+            from ..snapshots import form_rows
+
+            self._current_rows = form_rows(form_accounts(department=self.department))
+        return self._current_rows
+
+    def forget(self) -> None:
+        """Drop what was read once, after a step that changes it."""
+        for name in ("_latest_snapshot", "_current_rows"):
+            self.__dict__.pop(name, None)
+
+
+def snapshot_upload_to(instance: "ReturnSnapshot", filename: str) -> str:
+    return f"returns/snapshots/{instance.department_return_id}/{filename}"
+
+
+class ReturnSnapshot(models.Model):
+    """The registration form exactly as a department handed it in: the xlsx and PDF sent to the
+    office, the rows they hold and their hash, the stamped scan of it, and the reason given for
+    handing in with blocking findings open."""
+
+    department_return = models.ForeignKey(
+        DepartmentReturn,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        verbose_name=_("department return"),
+    )
+    number = models.PositiveIntegerField(_("hand-in number"))
+    taken_at = models.DateTimeField(_("handed in at"), default=timezone.now)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed in by"),
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    rows = models.JSONField(_("rows"), default=dict, blank=True)
+    xlsx = models.FileField(_("form (xlsx)"), upload_to=snapshot_upload_to)
+    pdf = models.FileField(_("form (PDF)"), upload_to=snapshot_upload_to)
+    blocking_findings = models.PositiveIntegerField(_("open blocking findings"), default=0)
+    blocking_reason = models.TextField(
+        _("reason for handing in with blocking findings"), blank=True
+    )
+    scan = models.FileField(_("stamped form"), blank=True)
+    scan_uploaded_at = models.DateTimeField(_("uploaded at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["department_return", "-number"]
+        verbose_name = _("hand-in snapshot")
+        verbose_name_plural = _("hand-in snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department_return", "number"], name="approvals_snapshot_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocking_findings=0) | ~Q(blocking_reason=""),
+                name="approvals_snapshot_blocked_with_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.department_return} #{self.number}"
+
+    @property
+    def check_code(self) -> str:
+        """The hash's first characters, printed on the form to tie the scan to it."""
+        return self.content_hash[:12]

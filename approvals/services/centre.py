@@ -31,6 +31,7 @@ from ..models import (
     Notification,
 )
 from .notifications import notification_build, notifications_create, site_link
+from .pdf import escape, pdf_font
 from .reminders import department_statuses
 from .steps import REVIEWER_ONLY
 
@@ -140,26 +141,18 @@ def summary_xlsx(summary: Summary) -> bytes:
     return tables_workbook([(_("Summary"), [*lines, [], summary.header, *summary.rows])])
 
 
-# reportlab's built-in Adobe CID font for Simplified Chinese: no font file to ship or install,
-# every PDF reader has it.
-PDF_FONT = "STSong-Light"
-
-
 def summary_pdf(summary: Summary) -> bytes:
     """The summary as an A4 landscape PDF, in Chinese, with reportlab's CID font."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
-    heading = ParagraphStyle("heading", fontName=PDF_FONT, fontSize=16, leading=22)
-    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10.5, leading=15)
-    cell = ParagraphStyle("cell", fontName=PDF_FONT, fontSize=9, leading=12)
+    font = pdf_font()
+    heading = ParagraphStyle("heading", fontName=font, fontSize=16, leading=22)
+    body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=15)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=9, leading=12)
     buffer = io.BytesIO()
     title, *lines = summary_lines(summary)
     document = SimpleDocTemplate(
@@ -173,16 +166,16 @@ def summary_pdf(summary: Summary) -> bytes:
         author=settings.NEWMEDIA_SCHOOL_NAME,
     )
     # Paragraphs take markup: the campaign's own words are escaped.
-    story = [Paragraph(_escape(title), heading), Spacer(1, 3 * mm)]
-    story += [Paragraph(_escape(line), body) for line in lines]
+    story = [Paragraph(escape(title), heading), Spacer(1, 3 * mm)]
+    story += [Paragraph(escape(line), body) for line in lines]
     story.append(Spacer(1, 5 * mm))
-    data = [[Paragraph(_escape(str(value)), cell) for value in summary.header]]
-    data += [[_escape(str(value)) for value in row] for row in summary.rows]
+    data = [[Paragraph(escape(str(value)), cell) for value in summary.header]]
+    data += [[escape(str(value)) for value in row] for row in summary.rows]
     table = Table(data, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), PDF_FONT, 9),
+                ("FONT", (0, 0), (-1, -1), font, 9),
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#D9E1F2")),
                 ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#F2F2F2")),
@@ -194,7 +187,3 @@ def summary_pdf(summary: Summary) -> bytes:
     story.append(table)
     document.build(story)
     return buffer.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

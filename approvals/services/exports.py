@@ -20,6 +20,7 @@ from registry.exports import (
     CAMPAIGN_LINE,
     DEPARTMENT_LINE,
     REGISTER_TITLE,
+    XLSX,
     form_workbook,
     register_csv,
     school_title,
@@ -27,12 +28,14 @@ from registry.exports import (
 from registry.layouts import STATE
 from registry.models import Account, Department
 
-from ..models import Campaign
+from ..models import Campaign, Filing
+from .form_pdf import PDF, form_pdf
 
 EXPORT_PERMISSION = "registry.export_account"
 EXPORT_NOT_PERMITTED = _("You may not export the registration form.")
 FORM_REASON = "registration form"
-ALL_DEPARTMENTS = _("All departments")
+WHOLE_SCHOOL = _("Whole school")
+SCOPE_LINE = _("Scope: %(scope)s")
 
 
 def active_campaign() -> Campaign | None:
@@ -44,9 +47,14 @@ def may_export(user) -> bool:
     return user.is_authenticated and user.has_perm(EXPORT_PERMISSION)
 
 
+# What a row of the form shows beside the account: its department, the decided closure and the
+# survivor of a merge, proposed or ordered.
+FORM_RELATED = ("department", "merge_into", "filing", "filing__closure_merge_into")
+
+
 def form_accounts(*, department: Department) -> QuerySet:
     """The department's accounts in the form's order, with what each row shows, in one query."""
-    return Account.objects.filter(department=department).select_related("department", "merge_into")
+    return Account.objects.filter(department=department).select_related(*FORM_RELATED)
 
 
 def campaign_line(campaign: Campaign | None) -> str:
@@ -58,35 +66,63 @@ def campaign_line(campaign: Campaign | None) -> str:
     return CAMPAIGN_LINE % {"campaign": title}
 
 
-def form_xlsx(
+def form_parts(
     *,
     department: Department,
-    mask: bool,
     campaign: Campaign | None = None,
     filled_in_by: str = "",
     filled_in_on: dt.date | None = None,
+) -> dict:
+    """What the department's form holds, whatever it is drawn as (xlsx, PDF, the print page)."""
+    return {
+        "accounts": form_accounts(department=department),
+        "title": school_title(),
+        "department_line": DEPARTMENT_LINE % {"department": department.name},
+        "campaign_line": campaign_line(campaign),
+        "filled_in_by": filled_in_by,
+        "filled_in_on": filled_in_on or timezone.localdate(),
+    }
+
+
+FORM_BUILDERS = {"xlsx": form_workbook, "pdf": form_pdf}
+CONTENT_TYPES = {"xlsx": XLSX, "pdf": PDF}
+FORM_FILE_NAME = _("new-media registration form")
+
+
+def form_content(
+    *, department: Department, mask: bool, file_format: str = "xlsx", **parts
 ) -> bytes:
-    """The department's registration form, laid out like the paper one."""
-    return form_workbook(
-        accounts=form_accounts(department=department),
-        title=school_title(),
-        department_line=DEPARTMENT_LINE % {"department": department.name},
-        campaign_line=campaign_line(campaign),
-        filled_in_by=filled_in_by,
-        filled_in_on=filled_in_on or timezone.localdate(),
-        mask=mask,
+    """The department's registration form, laid out like the paper one, as xlsx or PDF."""
+    return FORM_BUILDERS[file_format](**form_parts(department=department, **parts), mask=mask)
+
+
+def form_xlsx(*, department: Department, mask: bool, **parts) -> bytes:
+    """The department's registration form as the laid-out xlsx."""
+    return form_content(department=department, mask=mask, file_format="xlsx", **parts)
+
+
+def form_file_names(
+    *, department: Department, file_format: str, on: dt.date | None = None
+) -> tuple[str, str]:
+    """The form's file name in Chinese (会计学院-新媒体登记表-2026-12-05.xlsx), and in ASCII for
+    the clients that cannot read the other (RFC 6266)."""
+    on = on or timezone.localdate()
+    return (
+        f"{department.name}-{FORM_FILE_NAME}-{on:%Y-%m-%d}.{file_format}",
+        f"{department.code}-registration-form-{on:%Y-%m-%d}.{file_format}",
     )
 
 
-def form_export(*, user, department: Department) -> bytes:
+def form_export(*, user, department: Department, file_format: str = "xlsx") -> bytes:
     """A user downloads a department's form (the caller fetched the department through
     ``for_user``): numbers whole where the user sees them whole, and audited then."""
     if not may_export(user):
         raise PermissionDenied(EXPORT_NOT_PERMITTED)
     mask = not personal_data.may_see_phones(user, department.pk)
-    content = form_xlsx(
+    content = form_content(
         department=department,
         mask=mask,
+        file_format=file_format,
         campaign=active_campaign(),
         filled_in_by=user.get_full_name() or user.get_username(),
     )
@@ -95,7 +131,7 @@ def form_export(*, user, department: Department) -> bytes:
             user=user,
             model=Account,
             rows=form_accounts(department=department).count(),
-            file_format="xlsx",
+            file_format=file_format,
             reason=f"{FORM_REASON} {department.code}",
         )
     return content
@@ -110,7 +146,7 @@ def register_accounts(*, user, state: str = "", department: Department | None = 
     """Every account the user sees (``user`` None: the command line, all), optionally in one
     state or one department, with what each row shows, in one query."""
     accounts = Account.objects.all() if user is None else Account.objects.for_user(user)
-    accounts = accounts.select_related("department", "merge_into", "filing")
+    accounts = accounts.select_related(*FORM_RELATED)
     if state:
         accounts = accounts.filter(filing__state=state)
     if department is not None:
@@ -118,8 +154,21 @@ def register_accounts(*, user, state: str = "", department: Department | None = 
     return accounts
 
 
+def register_scope(*, state: str = "", department: Department | None = None) -> str:
+    """What the school-wide register holds: the whole school, or the filter it was drawn with."""
+    parts = [department.name] if department else []
+    if state:
+        parts.append(str(Filing.State(state).label))
+    return SCOPE_LINE % {"scope": "，".join(parts) if parts else WHOLE_SCHOOL}
+
+
 def register_content(
-    *, accounts, file_format: str, department: Department | None, mask: bool, filled_in_by: str
+    *,
+    accounts,
+    file_format: str,
+    scope: str,
+    mask: bool,
+    filled_in_by: str,
 ) -> bytes:
     """The register's rows, with each account's state, as CSV or a laid-out xlsx."""
     extra = ((STATE, _state),)
@@ -128,8 +177,7 @@ def register_content(
     return form_workbook(
         accounts=accounts,
         title=REGISTER_TITLE % {"school": settings.NEWMEDIA_SCHOOL_NAME},
-        department_line=DEPARTMENT_LINE
-        % {"department": department.name if department else ALL_DEPARTMENTS},
+        department_line=scope,
         campaign_line=campaign_line(active_campaign()),
         filled_in_by=filled_in_by,
         filled_in_on=timezone.localdate(),
@@ -158,7 +206,7 @@ def register_export(
     content = register_content(
         accounts=accounts,
         file_format=file_format,
-        department=department,
+        scope=register_scope(state=state, department=department),
         mask=not unmask,
         filled_in_by=user.get_full_name() or user.get_username(),
     )
@@ -171,17 +219,3 @@ def register_export(
             reason=reason.strip(),
         )
     return content
-
-
-def return_copy_xlsx(*, department_return) -> bytes:
-    """The e-copy of a handed-in return: the laid-out form with every number whole, for the
-    office, filled in by whoever handed it in."""
-    by = department_return.handed_in_by
-    handed_in = department_return.handed_in_at
-    return form_xlsx(
-        department=department_return.department,
-        mask=False,
-        campaign=department_return.campaign,
-        filled_in_by=(by.get_full_name() or by.get_username()) if by else "",
-        filled_in_on=timezone.localdate(handed_in) if handed_in else None,
-    )

@@ -66,6 +66,7 @@ class _Page:
         self.remind = escape(_("Remind"))
         self.nothing_owed = escape(_("Nothing owed"))
         self.findings = _("%(blocking)s blocking, %(warning)s warnings")
+        self.changed = escape(_("Changed since the hand-in"))
 
 
 @register.simple_tag
@@ -88,12 +89,19 @@ def _row(page: _Page, row) -> str:
         f'<div class="small text-muted">{escape(row.code)}</div></th>'
         f"<td>{page.kinds.get(row.kind, '')}</td>"
         f'<td><span class="badge {state_class(row.return_state)}">'
-        f"{page.returns[row.return_state]}</span></td>"
+        f"{page.returns[row.return_state]}</span>{_changed(page, row)}</td>"
         f"<td>{_accounts(page, row)}</td><td>{row.open_accounts:d}</td>"
         f'<td class="small">{_trouble(page, row)}</td>'
         f'<td class="small">{_reminded(page, row)}</td>'
         f"<td>{_action(page, row)}</td></tr>"
     )
+
+
+def _changed(page: _Page, row) -> str:
+    """A handed-in department whose accounts changed since: the office has an old form."""
+    if row.return_state in DONE_RETURN_STATES and row.changed_after_hand_in:
+        return f' <span class="badge text-bg-warning changed">{page.changed}</span>'
+    return ""
 
 
 def _accounts(page: _Page, row) -> str:

@@ -103,3 +103,12 @@ def return_in(state: str, *, campaign, department, scan: bytes | None = b"%PDF-1
     return DepartmentReturn.objects.select_related("campaign", "department").get(
         pk=department_return.pk
     )
+
+
+def handed_in_return(*, campaign, department, by, reason: str = ""):
+    """A department return handed in through the service: its form stored as snapshot no. 1."""
+    from approvals.services import returns
+    from approvals.services.steps import step_take
+
+    department_return = returns.return_get(campaign=campaign, department=department)
+    return step_take(department_return, "hand_in", by=by, reason=reason)

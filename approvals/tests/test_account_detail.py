@@ -80,3 +80,10 @@ def test_it_warns_about_a_forbidden_name(client_for, reviewer, department):
     filing = filing_in(Filing.State.SUBMITTED, department=department, name="财政厅资助群")
     body = client_for(reviewer).get(_url(filing)).content.decode()
     assert "财政厅" in body and "alert-danger" in body
+
+
+def test_it_states_the_ordered_closure_not_the_proposal(client_for, filer, department):
+    filing = filing_in(Filing.State.CLOSING, department=department)
+    assert filing.account.disposition == "keep"
+    html = client_for(filer).get(_url(filing)).content.decode()
+    assert "解散（关停中）" in html

@@ -404,3 +404,26 @@ def test_it_runs_a_bounded_number_of_queries(
     for query in ({"sort": "-open"}, {"blocking": "yes", "sort": "-blocking"}):
         with django_assert_max_num_queries(14):
             assert client.get(URL, query).status_code == 200
+
+
+def test_it_shows_the_departments_that_changed_after_the_hand_in(
+    client_for, reviewer, filer, campaign, department, other_department
+):
+    from approvals.tests.factories import handed_in_return
+
+    filing = filing_in(Filing.State.REGISTERED, department=department, name="教职工群")
+    filing_in(Filing.State.REGISTERED, department=other_department)
+    handed_in_return(campaign=campaign, department=department, by=filer)
+    return_in(ReturnState.HANDED_IN, campaign=campaign, department=other_department)
+    DepartmentReturn.objects.update(handed_in_at=timezone.now() + timedelta(seconds=1))
+    rows = _rows(client_for(reviewer).get(URL))
+    assert not rows[department.name].changed_after_hand_in
+    account = filing.account
+    account.name = "会计学院教职工群"
+    account.save()  # after the hand-in, as a filer's edit is
+    Account.objects.filter(pk=account.pk).update(updated_at=timezone.now() + timedelta(minutes=1))
+    response = client_for(reviewer).get(URL)
+    rows = _rows(response)
+    assert rows[department.name].changed_after_hand_in
+    assert not rows[other_department.name].changed_after_hand_in
+    assert response.content.decode().count("报送后有变更") == 1

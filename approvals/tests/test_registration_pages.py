@@ -203,17 +203,3 @@ def test_it_refuses_an_unmasked_register_without_the_permission(client_for, revi
     )
     assert response.status_code == 400
     assert "Content-Disposition" not in response
-
-
-def test_it_sends_the_laid_out_form_as_the_e_copy(department):
-    from approvals.services import returns
-    from approvals.tests.factories import return_in
-
-    filing_in(Filing.State.REGISTERED, department=department, name="会计学院教职工群")
-    campaign = CampaignFactory()
-    department_return = return_in("handed_in", campaign=campaign, department=department)
-    content = returns.return_copy_spreadsheet(department_return=department_return)
-    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    assert campaign.title in sheet["A2"].value
-    assert sheet.cell(5, 3).value == "会计学院教职工群"
-    assert sheet.cell(5, 14).value == "13800138000"  # the office gets the whole number

@@ -2,10 +2,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from approvals.models import DepartmentReturn, Filing, ReturnState
-from approvals.models.campaign import ACCOUNTS_OPEN, RETURN_STEPS, SCAN_MISSING
-from approvals.services import returns
+from approvals.models.campaign import ACCOUNTS_OPEN, RETURN_STEPS, UNCHANGED
 from approvals.services.steps import step_take
-from approvals.tests.factories import CampaignFactory, filing_in, return_in
+from approvals.tests.factories import CampaignFactory, filing_in, handed_in_return, return_in
 
 
 def _url(department_return):
@@ -45,21 +44,19 @@ def test_it_shows_the_filer_what_keeps_the_department_from_handing_in(
     assert response.status_code == 200
     assert response.context["open_accounts"] == 2
     hand_in = _actions(response)["hand_in"]
-    assert hand_in.problems == [ACCOUNTS_OPEN % {"count": 2}, str(SCAN_MISSING)]
+    assert hand_in.problems == [ACCOUNTS_OPEN % {"count": 2}]
     body = response.content.decode()
-    assert str(SCAN_MISSING) in body
+    assert ACCOUNTS_OPEN % {"count": 2} in body
     assert "disabled" in body
 
 
-def test_it_offers_a_new_return_only_the_upload_and_says_what_is_missing(
-    client_for, filer, department
-):
+def test_it_offers_a_new_return_only_the_hand_in(client_for, filer, department):
     department_return = return_in(
         ReturnState.NOT_STARTED, campaign=CampaignFactory(), department=department, scan=None
     )
     response = client_for(filer).get(_url(department_return))
-    assert list(_actions(response)) == ["upload_scan"]
-    assert response.context["blockers"] == [str(SCAN_MISSING)]
+    assert list(_actions(response)) == ["hand_in"]
+    assert response.context["blockers"] == []
 
 
 def test_it_offers_the_reviewer_the_decision_on_a_handed_in_return(
@@ -75,17 +72,23 @@ def test_it_offers_the_reviewer_the_decision_on_a_handed_in_return(
     )
 
 
-def test_it_offers_the_filer_nothing_once_handed_in(client_for, filer, department):
-    department_return = return_in(
-        ReturnState.HANDED_IN, campaign=CampaignFactory(), department=department
+def test_it_offers_the_filer_only_the_scan_once_handed_in(client_for, filer, department):
+    department_return = handed_in_return(
+        campaign=CampaignFactory(), department=department, by=filer
     )
     response = client_for(filer).get(_url(department_return))
-    assert response.context["actions"] == []
+    actions = _actions(response)
+    assert list(actions) == ["upload_scan", "hand_in"]
+    assert actions["upload_scan"].problems == []
+    assert actions["upload_scan"].form["snapshot"].initial == 1
+    assert actions["hand_in"].problems == [str(UNCHANGED)]  # nothing new to hand in
     assert response.context["blockers"] == []
 
 
 def test_it_shows_the_history_of_the_return(client_for, filer, reviewer, department):
-    department_return = returns.return_get(campaign=CampaignFactory(), department=department)
+    department_return = handed_in_return(
+        campaign=CampaignFactory(), department=department, by=filer
+    )
     step_take(
         department_return,
         "upload_scan",
@@ -93,20 +96,18 @@ def test_it_shows_the_history_of_the_return(client_for, filer, reviewer, departm
         scan=SimpleUploadedFile("a.pdf", b"%PDF-1.4 x"),
         comment="已盖章",
     )
-    step_take(department_return, "hand_in", by=filer)
     step_take(department_return, "send_back", by=reviewer, comment="缺公章")
     history = client_for(filer).get(_url(department_return)).context["history"]
-    label = {name: RETURN_STEPS[name].label for name in ("upload_scan", "hand_in", "send_back")}
     assert [(e.action, e.target, e.who, e.comment) for e in history] == [
+        (RETURN_STEPS["hand_in"].label, ReturnState.HANDED_IN.label, filer.first_name, ""),
         (
-            label["upload_scan"],
-            ReturnState.IN_PROGRESS.label,
+            RETURN_STEPS["upload_scan"].label,
+            ReturnState.HANDED_IN.label,
             filer.first_name,
             "已盖章",
         ),
-        (label["hand_in"], ReturnState.HANDED_IN.label, filer.first_name, ""),
         (
-            label["send_back"],
+            RETURN_STEPS["send_back"].label,
             ReturnState.RETURNED.label,
             reviewer.first_name,
             "缺公章",

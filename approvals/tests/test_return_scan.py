@@ -2,15 +2,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from approvals.models import ReturnState
-from approvals.services import returns
 from approvals.services.steps import step_take
-from approvals.tests.factories import CampaignFactory, return_in
+from approvals.tests.factories import CampaignFactory, handed_in_return, return_in
 
 PDF = b"%PDF-1.4\n% stamped form\n"
 
 
 def _uploaded(department, filer):
-    department_return = returns.return_get(campaign=CampaignFactory(), department=department)
+    department_return = handed_in_return(
+        campaign=CampaignFactory(), department=department, by=filer
+    )
     return step_take(
         department_return, "upload_scan", by=filer, scan=SimpleUploadedFile("x.pdf", PDF)
     )

@@ -4,9 +4,9 @@ from django.urls import reverse
 from django_fsm_log.models import StateLog
 
 from approvals.models import DepartmentReturn, Filing, ReturnState
-from approvals.models.campaign import ACCOUNTS_OPEN, SCAN_MISSING
+from approvals.models.campaign import ACCOUNTS_OPEN
 from approvals.services import returns, steps
-from approvals.tests.factories import CampaignFactory, filing_in, return_in
+from approvals.tests.factories import CampaignFactory, filing_in, handed_in_return, return_in
 
 PDF = b"%PDF-1.4\n% stamped form\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -23,6 +23,12 @@ def new_return(campaign, department):
     return returns.return_get(campaign=campaign, department=department)
 
 
+@pytest.fixture
+def handed_in(campaign, department, filer):
+    """A return handed in: the stamped scan of its form comes next."""
+    return handed_in_return(campaign=campaign, department=department, by=filer)
+
+
 def _url(department_return, name):
     return reverse("approvals:return_transition", args=[department_return.pk, name])
 
@@ -37,40 +43,44 @@ def _upload(client, department_return, content=PDF, name="登记表.pdf"):
 
 
 @pytest.mark.parametrize(("content", "extension"), [(PDF, ".pdf"), (PNG, ".png"), (JPG, ".jpg")])
-def test_it_takes_a_pdf_png_or_jpg_scan(client_for, filer, new_return, content, extension):
-    response = _upload(client_for(filer), new_return, content, "scan.bin")
+def test_it_takes_a_pdf_png_or_jpg_scan(client_for, filer, handed_in, content, extension):
+    response = _upload(client_for(filer), handed_in, content, "scan.bin")
     assert response.status_code == 302
-    assert response["Location"] == new_return.get_absolute_url()
-    stored = _get(new_return)
-    assert stored.state == ReturnState.IN_PROGRESS
+    assert response["Location"] == handed_in.get_absolute_url()
+    stored = _get(handed_in)
+    assert stored.state == ReturnState.HANDED_IN
     assert stored.scan.name.endswith(extension)
     assert stored.scan.read() == content
 
 
+def _scans(settings) -> list:
+    return [p for p in (settings.MEDIA_ROOT / "returns").iterdir() if p.is_file()]
+
+
 def test_it_refuses_a_disguised_file_with_a_message_and_stores_nothing(
-    settings, client_for, filer, new_return
+    settings, client_for, filer, handed_in
 ):
-    response = _upload(client_for(filer), new_return, b"<script>alert(1)</script>", "form.pdf")
+    response = _upload(client_for(filer), handed_in, b"<script>alert(1)</script>", "form.pdf")
     assert response.status_code == 400
-    errors = response.context["actions"][0].form.errors["scan"]
+    actions = {action.name: action for action in response.context["actions"]}
+    errors = actions["upload_scan"].form.errors["scan"]
     assert "PDF/PNG/JPG" in errors[0]
     assert errors[0] in response.content.decode()
-    assert (_get(new_return).state, _get(new_return).scan.name) == (ReturnState.NOT_STARTED, "")
-    assert not (settings.MEDIA_ROOT / "returns").exists()
+    assert (_get(handed_in).state, _get(handed_in).scan.name) == (ReturnState.HANDED_IN, "")
+    assert not _scans(settings)  # only the snapshot's files, under returns/snapshots/
 
 
-def test_it_refuses_a_scan_over_the_limit(settings, client_for, filer, new_return):
+def test_it_refuses_a_scan_over_the_limit(settings, client_for, filer, handed_in):
     settings.NEWMEDIA_SCAN_MAX_BYTES = 10
-    response = _upload(client_for(filer), new_return)
+    response = _upload(client_for(filer), handed_in)
     assert response.status_code == 400
-    assert response.context["actions"][0].form.errors["scan"]
-    assert _get(new_return).scan.name == ""
-    assert not (settings.MEDIA_ROOT / "returns").exists()
+    actions = {action.name: action for action in response.context["actions"]}
+    assert actions["upload_scan"].form.errors["scan"]
+    assert _get(handed_in).scan.name == ""
+    assert not _scans(settings)
 
 
-def test_it_refuses_to_hand_in_while_accounts_are_open_or_without_a_scan(
-    client_for, filer, campaign, department
-):
+def test_it_refuses_to_hand_in_while_accounts_are_open(client_for, filer, campaign, department):
     filing_in(Filing.State.DRAFT, department=department)
     department_return = return_in(
         ReturnState.IN_PROGRESS, campaign=campaign, department=department, scan=None
@@ -79,7 +89,6 @@ def test_it_refuses_to_hand_in_while_accounts_are_open_or_without_a_scan(
     assert response.status_code == 400
     body = response.content.decode()
     assert ACCOUNTS_OPEN % {"count": 1} in body
-    assert str(SCAN_MISSING) in body
     assert _get(department_return).state == ReturnState.IN_PROGRESS
     assert not StateLog.objects.for_(department_return).exists()
 
@@ -87,10 +96,9 @@ def test_it_refuses_to_hand_in_while_accounts_are_open_or_without_a_scan(
 def test_it_hands_in_for_the_filer(client_for, filer, new_return, department):
     filing_in(Filing.State.SUBMITTED, department=department)
     client = client_for(filer)
-    _upload(client, new_return)
     response = client.post(
         _url(new_return, "hand_in"),
-        {"hand_in-comment": "请查收", "hand_in-expected_state": "in_progress"},
+        {"hand_in-comment": "请查收", "hand_in-expected_state": "not_started"},
     )
     assert response.status_code == 302
     stored = _get(new_return)

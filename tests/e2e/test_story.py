@@ -201,7 +201,7 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
         _act(filer, "submit")
     shots.take(filer, "filer-account-submitted")
 
-    # The stamped form, then the hand-in (every account is out of draft now).
+    # The hand-in (every account is out of draft now), then the scan of the stamped form.
     _go(filer, "nav .nav-link[href='/']")
     _go(
         filer,
@@ -209,12 +209,15 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
             f"form[action$='/returns/open/{department.pk}/'] button, main a[href^='/returns/']"
         ).first,
     )
+    # A blocking finding still open asks for the reason the department hands in with it.
+    reason = "textarea[name='hand_in-reason']"
+    has_reason = filer.locator(reason).count()
+    _act(filer, "hand_in", fill={reason: "名称问题已报宣传统战处。"} if has_reason else None)
     _act(
         filer,
         "upload_scan",
         files={"input[type=file]": _file("登记表盖章.pdf", "application/pdf", SCAN_PDF)},
     )
-    _act(filer, "hand_in")
     shots.take(filer, "filer-return-handed-in")
     assert DepartmentReturn.objects.get(department=department).state == "handed_in"
 
@@ -293,8 +296,9 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     added = {"submitted": 1, "approved": 1, "registered": 1, "closed": 1}
     assert _counts(reviewer) == {s: n + added.get(s, 0) for s, n in before.items()}
 
-    # The command centre: the department's row, found by its name, shows the hand-in and the
-    # accounts by state, and nothing left for it to do, so there is no one to remind.
+    # The command centre: the department's row, found by its name, shows the hand-in (changed
+    # since: an account was returned and resubmitted after it) and the accounts by state, and
+    # nothing left for it to do, so there is no one to remind.
     _go(reviewer, "nav a[href='/centre/']")
     shots.take(reviewer, "reviewer-command-centre")
     reviewer.fill("#id_q", DEPARTMENT)
@@ -304,7 +308,7 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     shots.take(reviewer, "reviewer-command-centre-department")
     with translation.override("zh-hans"):
         states = sorted(f"{Filing.State(s).label} 1" for s in added)
-        handed_in = str(ReturnState.HANDED_IN.label)
+        handed_in = f"{ReturnState.HANDED_IN.label} {_('Changed since the hand-in')}"
     assert sorted(row.locator("td").nth(2).inner_text().splitlines()) == states
     assert row.locator("td").nth(1).inner_text() == handed_in
     assert row.locator("button[type=submit]").count() == 0

@@ -35,7 +35,7 @@ class Command(BaseCommand):
             content = exports.register_content(
                 accounts=exports.register_accounts(user=None, department=department),
                 file_format=file_format,
-                department=department,
+                scope=exports.register_scope(department=department),
                 mask=False,
                 filled_in_by="",
             )

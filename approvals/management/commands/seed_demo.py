@@ -126,7 +126,7 @@ PNG = (
 # others stay not started. Handing in needs every account submitted, so those departments submit
 # their drafts and returned accounts first.
 RETURN_OUTCOMES = {
-    "CS": "in_progress",
+    "CS": "not_started",
     "JW": "handed_in",
     "XG": "accepted",
     "NC": "returned",
@@ -378,6 +378,22 @@ class Command(BaseCommand):
         for code, outcome in RETURN_OUTCOMES.items():
             filer, department = users[code], departments[code]
             department_return = returns.return_get(campaign=campaign, department=department)
+            if outcome == "not_started":
+                continue
+            open_filings = Filing.objects.filter(
+                account__department=department, state__in=Filing.EDITABLE_STATES
+            ).select_related("account__department")
+            for filing in open_filings:
+                services.step_take(filing, "submit", by=filer, comment="自查完毕，请审核。")
+            step_take(
+                department_return,
+                "hand_in",
+                by=filer,
+                comment="本单位登记表已报送。",
+                # Asked for only where a blocking finding is open.
+                reason="相关账号名称已报宣传统战处另行审定。",
+            )
+            # The stamped scan comes after the hand-in, of the form that was handed in.
             step_take(
                 department_return,
                 "upload_scan",
@@ -385,14 +401,6 @@ class Command(BaseCommand):
                 scan=SimpleUploadedFile("登记表.pdf", SCAN_PDF, content_type="application/pdf"),
                 comment="登记表已盖章扫描。",
             )
-            if outcome == "in_progress":
-                continue
-            open_filings = Filing.objects.filter(
-                account__department=department, state__in=Filing.EDITABLE_STATES
-            ).select_related("account__department")
-            for filing in open_filings:
-                services.step_take(filing, "submit", by=filer, comment="自查完毕，请审核。")
-            step_take(department_return, "hand_in", by=filer, comment="本单位登记表已报送。")
             if outcome == "accepted":
                 step_take(department_return, "accept", by=reviewer, comment="材料齐全，已接收。")
             elif outcome == "returned":
