@@ -81,6 +81,10 @@ class ReadColumn:
     key: str = ""  # the folded heading, for a column the user may assign (``unknown``)
     unknown: bool = False
 
+    @property
+    def field_label(self) -> str:
+        return FORM.label(self.field) if self.field else ""
+
 
 @dataclass
 class OfficeTable(Table):
