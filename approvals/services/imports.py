@@ -256,14 +256,20 @@ def _read_inferences(report: ImportReport, table: OfficeTable, resource) -> None
     report.columns, report.notes, report.unknown = table.columns, table.notes, table.unknown
     report.sheets = list(dict.fromkeys(table.row_sheets))
     name_at = table.fields.index("name")
+    shown: dict[tuple[str, str], tuple[str, str]] = {}  # a few values, on thousands of rows
     for index, inferred in enumerate(table.inferred):
         if inferred:
+            values = []
+            for pair in inferred.items():
+                if pair not in shown:
+                    shown[pair] = (FORM.label(pair[0]), _shown(*pair))
+                values.append(shown[pair])
             report.inferred.append(
                 Inferred(
                     table.row_sheets[index],
                     table.row_numbers[index],
                     str(table.rows[index][name_at] or ""),
-                    [(FORM.label(f), _shown(f, v)) for f, v in inferred.items()],
+                    values,
                 )
             )
     for number, message in getattr(resource, "notes", []):
