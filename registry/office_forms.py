@@ -51,6 +51,7 @@ _TITLE_DEPARTMENT = re.compile(
     r"([^\s:：,，;；]+)(?![^\s:：,，;；])(?!\s*[:：])"
 )
 _OTHER_PLATFORM = re.compile(r"^(?:其他|其它|other)\s*[（(:：\-－]\s*(.+?)\s*[)）]?$", re.I)
+_OTHER_STARTS = ("其他", "其它", "ot", "Ot", "OT")
 _FORM_TITLE_WORDS = ("表", "登记", "清查", "统计", "一览")
 # Blank, not absent, where a sheet has no such column: the row needs them (the department falls
 # back to the one chosen for the file); a category is left absent when the platform is unknown,
@@ -346,10 +347,20 @@ def _cell(cells: list, positions: list[int]):
 
 def _row(cells: list, plan: _SheetPlan, defaults: dict) -> tuple[dict, dict]:
     """One row's values by field, and what was inferred (or set for the file) for it."""
-    values = {name: _cell(cells, positions) for name, positions in plan.sources.items()}
+    width = len(cells)
+    values = {
+        name: (cells[positions[0]] if positions[0] < width else "")
+        if len(positions) == 1
+        else _cell(cells, positions)
+        for name, positions in plan.sources.items()
+    }
     inferred = {}
     platform = values.get("platform", "")
-    if isinstance(platform, str) and (other := _OTHER_PLATFORM.match(platform.strip())):
+    if (
+        isinstance(platform, str)
+        and platform[:2] in _OTHER_STARTS
+        and (other := _OTHER_PLATFORM.match(platform.strip()))
+    ):
         values["platform"], values["platform_name"] = Account.Platform.OTHER, other.group(1)
     elif "platform" in values:
         values["platform_name"] = ""
@@ -374,7 +385,7 @@ def _row(cells: list, plan: _SheetPlan, defaults: dict) -> tuple[dict, dict]:
             chosen = defaults.get("category")
             category = chosen or ("work_group" if code in GROUP_PLATFORMS else "publishing")
             values["category"] = inferred["category"] = category
-    if "disposition" in values and header_key(values["disposition"]) in ("是", "保留"):
+    if values.get("disposition") == "是":
         values["disposition"] = Account.Disposition.KEEP  # 是否保留: 是
     if defaults.get("rules_acknowledged") and is_blank(values.get("rules_acknowledged")):
         values["rules_acknowledged"] = True
