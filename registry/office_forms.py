@@ -297,6 +297,8 @@ def read_office_form(
             if first is None:
                 continue
             if any(word in str(first) for word in _FORM_TITLE_WORDS) or _platform_in(str(first)):
+                if not sheet.name:  # CSV: the file is the sheet
+                    raise refuse(NO_SHEET, "no_header")
                 raise refuse(NO_HEADER_IN_SHEET, "no_header", sheet=sheet.name)
             table.notes.append(str(SKIPPED_SHEET % {"sheet": sheet.name}))
             continue
