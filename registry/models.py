@@ -407,7 +407,9 @@ class Account(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.platform_label}）"
+        # The plain platform: lists load accounts with ``only()``, and a deferred platform name
+        # would cost a query per row.
+        return f"{self.name}（{self.get_platform_display()}）"
 
     def get_absolute_url(self):
         return reverse("approvals:account_detail", args=[self.pk])
