@@ -15,7 +15,11 @@ from registry.models import Account, ColumnMapping
 from .conftest import new_department
 from .test_story import _file, _go
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the groups made by migrations are back for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _workbook() -> bytes:
