@@ -4,11 +4,12 @@ owner and administrator; every inferred value shown on the dry run; the same fil
 nothing; and every bad input refused with its message and nothing written."""
 
 import io
+import zipfile
 
-import docx
 import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from approvals.models import Filing
 from approvals.services import imports
@@ -16,6 +17,7 @@ from approvals.tests.sheets import csv_file
 from registry import office_forms
 from registry.models import Account, ColumnMapping, Department, Staff
 from registry.tests.factories import DepartmentFactory
+from registry.tests.test_sheets import _docx, _patched
 
 
 def _workbook(sheets: dict[str, list[list]]) -> bytes:
@@ -27,21 +29,6 @@ def _workbook(sheets: dict[str, list[list]]) -> bytes:
             sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
-
-
-def _docx(*blocks) -> bytes:
-    document = docx.Document()
-    for block in blocks:
-        if isinstance(block, str):
-            document.add_paragraph(block)
-            continue
-        table = document.add_table(rows=len(block), cols=len(block[0]))
-        for cells, row in zip(table.rows, block, strict=True):
-            for cell, value in zip(cells.cells, row, strict=True):
-                cell.text = str(value)
-    buffer = io.BytesIO()
-    document.save(buffer)
     return buffer.getvalue()
 
 
@@ -242,6 +229,10 @@ def test_it_reads_a_workbook_with_a_sheet_per_platform(filer, department):
         "测试学院公众号": "wechat_official",
     }
     assert str(office_forms.SKIPPED_SHEET % {"sheet": "填表说明"}) in report.notes
+    before = _snapshot()
+    again = _import(filer, data)
+    assert again.ok and (again.new, again.changed, again.unchanged) == ([], [], 3)
+    assert _snapshot() == before
 
 
 def test_it_names_the_sheet_row_and_column_of_an_error(filer, department):
@@ -346,6 +337,26 @@ def test_it_refuses_a_word_document_without_a_table(filer, department):
     from registry.sheets import NO_TABLE
 
     assert _problems(report) == [("", None, "", str(NO_TABLE))]
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("bomb", ["zip", "xml"])
+def test_it_refuses_a_docx_bomb_and_writes_nothing(filer, department, settings, bomb):
+    from registry.sheets import TOO_BIG_UNPACKED, UNSAFE_XML
+
+    document = _docx([["QQ群名称", "群主"], ["测试学院群", "张伟"]])
+    if bomb == "zip":
+        settings.NEWMEDIA_IMPORT_MAX_UNPACKED_BYTES = 1024 * 1024
+        data = _patched(document, "word/media/padding.bin", b"\x00" * (20 * 1024 * 1024))
+        message = TOO_BIG_UNPACKED % {"limit": filesizeformat(1024 * 1024)}
+    else:
+        entity = b'<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">]>'
+        original = zipfile.ZipFile(io.BytesIO(document)).read("word/document.xml")
+        data = _patched(document, "word/document.xml", original.replace(b"?>", b"?>" + entity, 1))
+        message = UNSAFE_XML
+    before = _snapshot()
+    report = _import(filer, data)
+    assert _problems(report) == [("", None, "", str(message))]
     assert _snapshot() == before
 
 

@@ -170,7 +170,7 @@ def _docx(*blocks) -> bytes:
         table = document.add_table(rows=len(block), cols=len(block[0]))
         for cells, row in zip(table.rows, block, strict=True):
             for cell, value in zip(cells.cells, row, strict=True):
-                cell.text = value
+                cell.text = str(value)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
