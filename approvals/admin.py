@@ -126,7 +126,16 @@ class AccountAdmin(
     list_per_page = 50
     search_fields = ["name", "number", "owner_name"]
     autocomplete_fields = ["department", "owner", "security_contact", "merge_into"]
-    readonly_fields = ["state", "findings", "history", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "state",
+        "findings",
+        "history",
+        "rules_acknowledged_by",
+        "rules_acknowledged_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
 
     @admin.display(description=_("Clean-up checks"))
     def findings(self, obj):

@@ -18,6 +18,7 @@ from registry.exports import FORM_COLUMNS, KEEP_WITH_SIGNATURE, XLSX, account_va
 from registry.models import Department
 
 from .forms import RegisterExportForm, SheetUploadForm
+from .import_forms import ImportOptionsForm
 from .services import exports, imports
 
 IMPORTED = _("Imported %(file)s: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
@@ -29,7 +30,16 @@ def _kinds(user) -> list[str]:
     return [kind for kind in imports.Kind.values if imports.may_import(user, kind)]
 
 
-def _home(request, *, upload=None, report=None, pending=None, export_form=None, status=200):
+def _home(
+    request,
+    *,
+    upload=None,
+    report=None,
+    pending=None,
+    export_form=None,
+    options_form=None,
+    status=200,
+):
     user = request.user
     kinds = _kinds(user)
     may_export = exports.may_export(user)
@@ -42,6 +52,12 @@ def _home(request, *, upload=None, report=None, pending=None, export_form=None, 
         "upload": upload or (SheetUploadForm(user=user, kinds=kinds) if kinds else None),
         "report": report,
         "pending": pending,
+        "options_form": options_form
+        or (
+            ImportOptionsForm(unknown=report.unknown, options=pending.options)
+            if pending is not None and report is not None and pending.kind == imports.Kind.ACCOUNTS
+            else None
+        ),
         "departments": departments if may_export else [],
         "export_form": export_form
         or (RegisterExportForm() if may_export and roles.sees_all(user) else None),
@@ -73,27 +89,60 @@ def import_upload(request):
         department=department,
         dry_run=True,
     )
-    if not report.ok:
+    if not report.ok and not report.unknown:
         return _home(request, upload=form, report=report, status=400)
+    # Kept while unrecognised headings may still be assigned, even if the rows fail for now.
     pending = registry_services.pending_import_create(
         user=request.user, kind=kind, data=data, original_name=upload.name, department=department
     )
-    return _home(request, report=report, pending=pending)
+    return _home(request, report=report, pending=pending, status=200 if report.ok else 400)
+
+
+def _run(request, pending, options, *, dry_run=True):
+    return imports.sheet_import(
+        user=request.user,
+        kind=pending.kind,
+        data=registry_services.pending_import_read(pending=pending),
+        file_name=pending.original_name,
+        department=pending.department,
+        dry_run=dry_run,
+        options=options,
+    )
+
+
+@login_required
+@require_POST
+def import_options(request, token):
+    pending = registry_services.pending_import_get(user=request.user, token=token)
+    report = _run(request, pending, pending.options)
+    form = ImportOptionsForm(request.POST, unknown=report.unknown, options=pending.options)
+    if form.is_valid():
+        department = imports.default_department(request.user, pending.department)
+        try:
+            mapping = imports.import_mapping_save(
+                department=department, unknown=report.unknown, choices=form.mapping()
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            mappings = {**pending.options.get("mappings", {}), **mapping}
+            options = {**form.defaults(), "mappings": mappings}
+            registry_services.pending_import_set_options(pending=pending, options=options)
+            report = _run(request, pending, options)
+            form = ImportOptionsForm(unknown=report.unknown, options=options)
+    status = 400 if form.errors or not report.ok else 200
+    return _home(request, report=report, pending=pending, options_form=form, status=status)
 
 
 @login_required
 @require_POST
 def import_confirm(request, token):
     pending = registry_services.pending_import_get(user=request.user, token=token)
+    options = dict(pending.options)
+    if request.POST.get("rules_acknowledged"):  # R6, for every account of the file
+        options["rules_acknowledged"] = True
     try:
-        report = imports.sheet_import(
-            user=request.user,
-            kind=pending.kind,
-            data=registry_services.pending_import_read(pending=pending),
-            file_name=pending.original_name,
-            department=pending.department,
-            dry_run=False,
-        )
+        report = _run(request, pending, options, dry_run=False)
     finally:  # done or refused, the upload is not kept
         registry_services.pending_import_discard(pending=pending)
     if not report.ok:

@@ -43,6 +43,11 @@ urlpatterns = [
         name="import_confirm",
     ),
     path(
+        "form/import/<uuid:token>/options/",
+        registration_views.import_options,
+        name="import_options",
+    ),
+    path(
         "form/import/<uuid:token>/cancel/", registration_views.import_cancel, name="import_cancel"
     ),
     path("form/<int:department_pk>/xlsx/", registration_views.form_download, name="form_download"),

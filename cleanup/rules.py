@@ -250,6 +250,7 @@ _DUPLICATE_COLUMNS = (
     "member_count",
     "created_on",
     "naming_level",
+    "platform_name",
 )
 
 
@@ -275,9 +276,12 @@ def _merge_hits(
 
 def _by_department_and_platform(queryset: QuerySet):
     """The rows of each department and platform together, streamed: memory stays that of one
-    department's platform, however many accounts there are."""
-    rows = queryset.order_by("department_id", "platform").values_list(*_DUPLICATE_COLUMNS)
-    return groupby(rows.iterator(chunk_size=5000), key=lambda row: (row[1], row[2]))
+    department's platform, however many accounts there are. Accounts on 其他 platforms are
+    grouped by the platform's own name: two different platforms are not duplicates."""
+    rows = queryset.order_by("department_id", "platform", "platform_name").values_list(
+        *_DUPLICATE_COLUMNS
+    )
+    return groupby(rows.iterator(chunk_size=5000), key=lambda row: (row[1], row[2], row[8]))
 
 
 def check_duplicate_name(ctx: Context) -> dict[int, Hit]:
@@ -389,17 +393,25 @@ def check_owner_missing(ctx: Context) -> dict[int, Hit]:
     return {pk: Hit() for pk in rows.values_list("pk", flat=True).iterator()}
 
 
-def _owner_standing(ctx: Context) -> dict[int, tuple[str, str]]:
-    """Per account with a named owner who is not in post: ("departed" | "not_staff", name).
+def _owner_standing(ctx: Context, person: str = "owner") -> dict[int, tuple[str, str]]:
+    """Per account with a named owner (or ``person="administrator"``) who is not in post:
+    ("departed" | "not_staff", name).
 
-    The owner's staff record decides when the account is linked to one; otherwise the name is
-    looked up in the department's staff, then in everyone's: any one in post with that name
-    counts as staff (no guessing against the filer), only departed ones as departed."""
+    The owner's staff record decides when the account is linked to one; otherwise (and always
+    for the administrator, who has no link) the name is looked up in the department's staff,
+    then in everyone's: any one in post with that name counts as staff (no guessing against the
+    filer), only departed ones as departed."""
     standing = {}
-    rows = ctx.accounts.exclude(owner_name="").values_list(
-        "pk", "department_id", "owner_name", "owner_id", "owner__status"
+    linked = person == "owner"
+    rows = ctx.accounts.exclude(**{f"{person}_name": ""}).values_list(
+        "pk",
+        "department_id",
+        f"{person}_name",
+        "owner_id" if linked else "pk",
+        "owner__status" if linked else "pk",
     )
     for pk, department_id, name, owner_id, owner_status in rows.iterator(chunk_size=5000):
+        owner_id = owner_id if linked else None
         name = name.strip()
         if owner_id is not None:
             if owner_status != Staff.Status.ACTIVE:
@@ -433,6 +445,14 @@ def check_owner_not_staff(ctx: Context) -> dict[int, Hit]:
     }
 
 
+def check_administrator_not_staff(ctx: Context) -> dict[int, Hit]:
+    """R5: the administrator (管理员, 管理者, 运维人员) is on no staff roster or has left."""
+    return {
+        pk: Hit({"administrator": name})
+        for pk, (_kind, name) in _owner_standing(ctx, "administrator").items()
+    }
+
+
 def check_rules_not_acknowledged(ctx: Context) -> dict[int, Hit]:
     """R6: the content-security acknowledgement is missing."""
     rows = ctx.accounts.filter(rules_acknowledged=False)
@@ -445,15 +465,19 @@ def check_closed_number_returns(ctx: Context) -> dict[int, Hit]:
         filing__state__in=CLOSING_STATES, filing__closure_kind__in=FINAL_CLOSURES
     ).exclude(number="")
     gone = {
-        (platform, number_key(number)): (number, name)
-        for platform, number, name in closed.values_list("platform", "number", "name").iterator()
+        (platform, other, number_key(number)): (number, name)
+        for platform, other, number, name in closed.values_list(
+            "platform", "platform_name", "number", "name"
+        ).iterator()
     }
     if not gone:
         return {}
     hits = {}
-    rows = ctx.kept.exclude(number="").values_list("pk", "platform", "number", "category")
-    for pk, platform, number, category in rows.iterator(chunk_size=5000):
-        if found := gone.get((platform, number_key(number))):
+    rows = ctx.kept.exclude(number="").values_list(
+        "pk", "platform", "platform_name", "number", "category"
+    )
+    for pk, platform, other, number, category in rows.iterator(chunk_size=5000):
+        if found := gone.get((platform, other, number_key(number))):
             hits[pk] = Hit({"number": found[0], "closed": found[1]}, closure_for(category))
     return hits
 
@@ -667,6 +691,17 @@ RULES: tuple[Rule, ...] = (
             "be staff, not students or outsiders."
         ),
         check_owner_not_staff,
+    ),
+    Rule(
+        "administrator_not_staff",
+        "R5",
+        W,
+        _("Administrator is not staff"),
+        _(
+            "The administrator %(administrator)s is not staff in post (R5): an account's "
+            "administrators must be staff, not students, outsiders or people who have left."
+        ),
+        check_administrator_not_staff,
     ),
     Rule(
         "rules_not_acknowledged",

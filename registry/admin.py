@@ -10,7 +10,7 @@ from audit.services import audit_record
 from . import personal_data, roles
 from .forms import PersonalDataExportForm
 from .layouts import STAFF
-from .models import Department, Staff
+from .models import ColumnMapping, Department, Staff
 from .resources import (
     DepartmentResource,
     StaffResource,
@@ -264,4 +264,14 @@ class StaffAdmin(
     list_filter = ["status", "department"]
     list_select_related = ["department"]
     search_fields = ["staff_number", "name", "phone"]
+    autocomplete_fields = ["department"]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    """The departments' answers for headings the import does not know (fix or remove one)."""
+
+    list_display = ["department", "heading", "field", "updated_at"]
+    list_filter = ["department"]
+    search_fields = ["heading"]
     autocomplete_fields = ["department"]

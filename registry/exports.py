@@ -128,7 +128,7 @@ def account_values(account: Account, *, mask: bool) -> list:
     return [
         account.department.name,
         account.name,
-        account.get_platform_display(),
+        account.platform_label,
         account.get_account_type_display() if account.account_type else "",
         account.number,
         account.get_naming_level_display(),
@@ -139,6 +139,7 @@ def account_values(account: Account, *, mask: bool) -> list:
         account.owner_name,
         account.owner_post,
         mask_phone(phone) if mask else phone,
+        account.administrator_name,
         account.security_contact_name,
         account.member_count,
         yes_no(account.real_name_admission),

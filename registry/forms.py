@@ -15,6 +15,9 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+PLATFORM_NAME_REQUIRED = _("Name the platform the account is on.")
+
+
 class AccountForm(forms.ModelForm):
     # The version the filer opened; the service refuses the save if someone saved in between.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -22,7 +25,7 @@ class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
         # The form's columns, and the R6 acknowledgement a submission needs.
-        fields = [*Account.FORM_COLUMNS, "rules_acknowledged"]
+        fields = [*Account.FORM_COLUMNS, "platform_name", "rules_acknowledged"]
         widgets = {
             "created_on": DateInput(),
             "task_end_on": DateInput(),
@@ -51,6 +54,10 @@ class AccountForm(forms.ModelForm):
             cleaned["merge_into"] = None
         if cleaned.get("platform") != Account.Platform.WECHAT_OFFICIAL:
             cleaned["account_type"] = ""
+        if cleaned.get("platform") != Account.Platform.OTHER:
+            cleaned["platform_name"] = ""
+        elif not cleaned.get("platform_name"):
+            self.add_error("platform_name", PLATFORM_NAME_REQUIRED)
         return cleaned
 
 

@@ -155,7 +155,7 @@ FORM = Layout(
         Column(
             "owner_name",
             pgettext_lazy("registration form column", "Owner"),
-            ("负责人", "群主", "管理员", "群主/管理员", "负责人姓名", "群主姓名"),
+            ("负责人", "群主", "群主/管理员", "负责人姓名", "群主姓名"),
             width=9,
         ),
         Column(
@@ -169,6 +169,12 @@ FORM = Layout(
             pgettext_lazy("registration form column", "Phone"),
             ("联系电话", "电话", "手机", "手机号", "手机号码", "负责人电话", "联系方式"),
             width=13,
+        ),
+        Column(
+            "administrator_name",
+            pgettext_lazy("registration form column", "Administrator"),
+            ("管理员", "管理者", "群管理员", "运维人员"),
+            width=9,
         ),
         Column(
             "security_contact_name",
@@ -511,6 +517,12 @@ _CHOICE_ALIASES = {
     "dingtalk_group": ("钉钉",),
     "wechat_official": ("公众号", "微信公众平台"),
     "channels": ("微信视频号",),
+    "toutiao": ("头条", "头条号", "今日头条号"),
+    "kuaishou": ("快手号",),
+    "xiaohongshu": ("小红书号",),
+    "bilibili": ("B站", "bilibili", "哔哩哔哩号"),
+    "mini_program": ("小程序",),
+    "app": ("APP", "移动应用", "客户端", "手机APP"),
     "school": ("学校", "学校名义", "以学校名义建立"),
     "department": ("部门", "部门名义", "以部门名义建立", "单位"),
     "work": ("工作", "工作名义", "以工作名义建立"),
@@ -558,6 +570,7 @@ def form_parsers() -> dict[str, Callable]:
         "owner_name": text,
         "owner_post": text,
         "owner_phone": parse_phone,
+        "administrator_name": text,
         "security_contact_name": text,
         "member_count": parse_count,
         "real_name_admission": parse_yes_no,
@@ -567,6 +580,8 @@ def form_parsers() -> dict[str, Callable]:
         "disposition_reason": text,
         "remarks": text,
         "state": text,
+        "platform_name": text,
+        "rules_acknowledged": parse_yes_no,
     }
 
 

@@ -40,6 +40,12 @@ class Platform(models.TextChoices):
     WEIBO = "weibo", _("Weibo")
     DOUYIN = "douyin", _("Douyin")
     CHANNELS = "channels", _("WeChat Channels")
+    TOUTIAO = "toutiao", _("Toutiao")
+    KUAISHOU = "kuaishou", _("Kuaishou")
+    XIAOHONGSHU = "xiaohongshu", _("Xiaohongshu")
+    BILIBILI = "bilibili", _("Bilibili")
+    MINI_PROGRAM = "mini_program", _("WeChat mini program")
+    APP = "app", _("Mobile app (APP)")
     OTHER = "other", _("Other")
 
 
@@ -186,6 +192,7 @@ class Account(models.Model):
         "owner_name",
         "owner_post",
         "owner_phone",
+        "administrator_name",
         "security_contact_name",
         "member_count",
         "real_name_admission",
@@ -196,7 +203,9 @@ class Account(models.Model):
         "remarks",
     )
     # Groups on these platforms have no number a member can look up.
-    NUMBERLESS_PLATFORMS = frozenset({Platform.WECHAT_GROUP, Platform.WECOM_GROUP, Platform.OTHER})
+    NUMBERLESS_PLATFORMS = frozenset(
+        {Platform.WECHAT_GROUP, Platform.WECOM_GROUP, Platform.APP, Platform.OTHER}
+    )
 
     department = models.ForeignKey(
         Department,
@@ -206,6 +215,14 @@ class Account(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     platform = models.CharField(_("platform"), max_length=20, choices=Platform.choices)
+    # 其他: the platform's own name, so that two "other" accounts on different platforms are
+    # told apart (the one-per-platform checks compare real platforms).
+    platform_name = models.CharField(
+        _("platform name"),
+        max_length=50,
+        blank=True,
+        help_text=_("For “Other”: the platform the account is on."),
+    )
     account_type = models.CharField(
         _("account type"), max_length=20, choices=AccountType.choices, blank=True
     )
@@ -238,6 +255,9 @@ class Account(models.Model):
     owner_phone = models.CharField(
         _("owner's phone"), max_length=20, blank=True, validators=[phone_validator]
     )
+    # The group's or account's administrator beside its owner (管理员 / 管理者 / 运维人员): staff
+    # too, as the clean-up rules check (R5).
+    administrator_name = models.CharField(_("administrator"), max_length=50, blank=True)
     security_contact = models.ForeignKey(
         Staff,
         on_delete=models.PROTECT,
@@ -276,6 +296,16 @@ class Account(models.Model):
             "only, nothing classified or sensitive, nothing on major events without authorisation."
         ),
     )
+    # Who acknowledged the content rules for the account, and when (R6; at import, for a file).
+    rules_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rules acknowledged by"),
+    )
+    rules_acknowledged_at = models.DateTimeField(_("rules acknowledged at"), null=True, blank=True)
     # Bumped on every edit, so a form saved over someone else's change is refused.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -311,7 +341,7 @@ class Account(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["platform", "number"],
+                fields=["platform", "platform_name", "number"],
                 condition=~Q(number=""),
                 name="registry_account_unique_number_per_platform",
                 violation_error_message=_(
@@ -333,6 +363,11 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=Q(disposition__in=Disposition.values),
                 name="registry_account_disposition_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(platform="other") | Q(platform_name=""),
+                name="registry_account_platform_name_only_for_other",
+                violation_error_message=_("Only an account on another platform names it."),
             ),
             # 订阅号 / 服务号 only describe WeChat official accounts; groups leave it blank.
             models.CheckConstraint(
@@ -372,10 +407,18 @@ class Account(models.Model):
         ]
 
     def __str__(self):
+        # The plain platform: lists load accounts with ``only()``, and a deferred platform name
+        # would cost a query per row.
         return f"{self.name}（{self.get_platform_display()}）"
 
     def get_absolute_url(self):
         return reverse("approvals:account_detail", args=[self.pk])
+
+    @property
+    def platform_label(self) -> str:
+        """The platform as people name it: 其他 with its own name (其他（校园网）)."""
+        label = str(self.get_platform_display())
+        return f"{label}（{self.platform_name}）" if self.platform_name else label
 
     @property
     def forbidden_pattern(self) -> str | None:
@@ -400,6 +443,8 @@ class Account(models.Model):
             required.append("number")
         if self.platform == self.Platform.WECHAT_OFFICIAL:
             required.append("account_type")
+        if self.platform == self.Platform.OTHER:
+            required.append("platform_name")
         if self.disposition != self.Disposition.KEEP:
             required.append("disposition_reason")
         return [
@@ -435,6 +480,9 @@ class PendingImport(models.Model):
     )
     # Stored under a generated name; never served.
     file = models.FileField(_("file"))
+    # What the user chose on the dry-run page for the whole file (the naming level and category
+    # of rows that give none), read again on confirmation.
+    options = models.JSONField(_("options"), default=dict, blank=True)
     original_name = models.CharField(_("file name"), max_length=255)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
 
@@ -451,3 +499,31 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class ColumnMapping(models.Model):
+    """A department's answer for a heading its files use and the import does not know: the
+    field the column fills, or blank to ignore it; used for the department's next files."""
+
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="column_mappings",
+        verbose_name=_("department"),
+    )
+    heading = models.CharField(_("heading"), max_length=100)  # as sheets.header_key folds it
+    field = models.CharField(_("field"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["department", "heading"]
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "heading"], name="registry_columnmapping_one_per_heading"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.heading} → {self.field or '-'}"

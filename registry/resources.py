@@ -25,6 +25,7 @@ from .layouts import (
     survivor_number,
 )
 from .models import Account, Department, Staff
+from .office_forms import ABSENT
 from .personal_data import mask_phone
 from .sheets import header_key, is_blank, read_sheet
 
@@ -137,8 +138,8 @@ OWNER_MISSING = _("The owner (群主 / 管理员) is missing.")
 MASKED_PHONE = _(
     "“%(value)s” is a masked number that is not the stored one: type the whole number."
 )
-STATE_NOT_IMPORTED = _(
-    "The state is “%(state)s”; an import cannot change it (states change only through review)."
+STATE_READ_ONLY = _(
+    "The state in the register stands (%(state)s): a file never changes it (审核状态以系统为准)."
 )
 NOT_EDITABLE = _(
     "The account is %(state)s: it can only be changed while it is a draft or returned."
@@ -282,6 +283,8 @@ class SheetResource(resources.ModelResource):
             row = list(raw)
             for i, field_name in enumerate(headers):
                 value = row[i]
+                if value is ABSENT:
+                    continue  # the row's sheet has no such column: the field stays as it is
                 if field_name == "department":
                     row[i] = self._department(value, departments)
                     continue
@@ -303,6 +306,8 @@ class SheetResource(resources.ModelResource):
         dataset._data = [tablib.core.Row(row) for row in rows]
         dataset.headers = headers
         self.headers = headers
+        self.inferred = list(getattr(dataset, "inferred", ())) or [{}] * len(dataset)
+        self.notes = []
         self.seen = {}
         self.import_plan = [
             (field.column_name, field.attribute, getattr(field.widget, "key_is_id", False))
@@ -352,8 +357,13 @@ class SheetResource(resources.ModelResource):
         # the rest of a row; the cells are parsed already, so each is only set (or its error
         # kept, under its column's field name).
         errors = {}
+        index = kwargs.get("row_number", 0) - 1
+        # An inferred value fills in a new record; it never overwrites what the register holds.
+        soft = self.inferred[index] if instance.pk and 0 <= index < len(self.inferred) else {}
         for column, attribute, key_is_id in self.import_plan:
             value = row[column]
+            if value is ABSENT or column in soft:
+                continue
             if isinstance(value, Invalid):
                 errors.setdefault(column, []).append(ValidationError(value.message))
             elif key_is_id:
@@ -473,6 +483,11 @@ def _constraint(name: str):
 STAFF_LINKS = (("owner_id", "owner_name"), ("security_contact_id", "security_contact_name"))
 
 
+# Read from a file beside the form's columns: 其他's own platform name (其他（校园网）), and the R6
+# acknowledgement (a 是否知悉 column, or the box ticked on confirming the import).
+IMPORTED_BESIDE_FORM = ("platform_name", "rules_acknowledged")
+
+
 class FormAccountResource(SheetResource):
     """The registration form's rows: accounts matched by platform and number, or, without a
     number, by department, platform and name. New accounts are created; changed ones updated."""
@@ -481,12 +496,13 @@ class FormAccountResource(SheetResource):
     tracked = (
         "department_id",
         *(f"{name}_id" if name == "merge_into" else name for name in Account.FORM_COLUMNS[1:]),
+        *IMPORTED_BESIDE_FORM,
     )
     phone_fields = ("owner_phone",)
 
     class Meta(SheetResource.Meta):
         model = Account
-        fields = list(Account.FORM_COLUMNS)
+        fields = [*Account.FORM_COLUMNS, *IMPORTED_BESIDE_FORM]
 
     def parsers(self):
         return form_parsers()
@@ -496,14 +512,16 @@ class FormAccountResource(SheetResource):
 
     def row_key(self, row):
         platform, number = row.get("platform"), row.get("number") or ""
+        other = row.get("platform_name") or ""
         if not isinstance(platform, str) or not platform or isinstance(number, Invalid):
             return None
-        if number:
-            return ("number", platform, number)
+        other = other if isinstance(other, str) else ""
+        if number and number is not ABSENT:
+            return ("number", platform, other, number)
         department, name = row.get("department"), row.get("name")
         if not isinstance(department, Department) or not isinstance(name, str) or not name:
             return None
-        return ("name", department.pk, platform, name)
+        return ("name", department.pk, platform, other, name)
 
     def key_field(self, row):
         return "number" if row.get("number") else "name"
@@ -531,10 +549,11 @@ class FormAccountResource(SheetResource):
             found += accounts.filter(number="", department_id__in=department_ids, name__in=chunk)
         self.existing = {}
         for account in found:
+            other = account.platform_name
             if account.number:
-                key = ("number", account.platform, account.number)
+                key = ("number", account.platform, other, account.number)
             else:
-                key = ("name", account.department_id, account.platform, account.name)
+                key = ("name", account.department_id, account.platform, other, account.name)
             self.existing.setdefault(key, account)
         self.states = self.filing_states([account.pk for account in found])
         self._resolve_survivors(dataset, at)
@@ -602,10 +621,11 @@ class FormAccountResource(SheetResource):
         if not instance.owner_name and (before is None or before["owner_name"]):
             yield "owner_name", OWNER_MISSING
         state = row.get("state")
-        if state and instance.pk and not isinstance(state, Invalid):
+        if state and state is not ABSENT and instance.pk and not isinstance(state, Invalid):
             label = self.states.get(instance.pk, ("", True))[0]
             if label and header_key(state) != header_key(label):
-                yield "state", STATE_NOT_IMPORTED % {"state": label}
+                # A read-only column: information on the dry run, never an error.
+                self.notes.append((kwargs.get("row_number", 0), STATE_READ_ONLY % {"state": label}))
 
     def save_problems(self, instance):
         label, editable = self.states.get(instance.pk, ("", True)) if instance.pk else ("", True)
@@ -628,8 +648,13 @@ class FormAccountResource(SheetResource):
         for link, name_field in STAFF_LINKS:
             name = getattr(instance, name_field)
             setattr(instance, link, self.staff.get((instance.department_id, name)))
+        user = self.user if getattr(self.user, "pk", None) else None
+        before = instance._import_before
+        if instance.rules_acknowledged and not (before or {}).get("rules_acknowledged"):
+            instance.rules_acknowledged_by = user
+            instance.rules_acknowledged_at = timezone.now()
         if instance.pk is None:
-            instance.created_by = self.user if getattr(self.user, "pk", None) else None
+            instance.created_by = user
         else:
             # Bumped like an edit on the site, so a form opened before the import is refused.
             instance.version += 1
@@ -639,6 +664,9 @@ class FormAccountResource(SheetResource):
         return [
             "department",
             *Account.FORM_COLUMNS[1:],
+            *IMPORTED_BESIDE_FORM,
+            "rules_acknowledged_by",
+            "rules_acknowledged_at",
             "owner",
             "security_contact",
             "version",

@@ -103,6 +103,13 @@ def pending_import_read(*, pending: PendingImport) -> bytes:
         return stored.read()
 
 
+def pending_import_set_options(*, pending: PendingImport, options: dict) -> PendingImport:
+    """Keep what the user chose on the dry-run page for the file, for its confirmation."""
+    pending.options = options
+    pending.save(update_fields=["options"])
+    return pending
+
+
 def pending_import_discard(*, pending: PendingImport) -> None:
     """Delete the upload and its row: confirmed, cancelled or abandoned."""
     name = pending.file.name

@@ -1,12 +1,14 @@
 """Spreadsheets in and out, safely: what an uploaded file holds, and cells that cannot run.
 
 Reading: the file's content decides its kind, never its name. xlsx, xlsb and ods (zip), xls
-(OLE2) and CSV (UTF-8 with or without BOM, UTF-16 as Excel's "Unicode text", and GBK/GB18030 as
-Excel in China saves it). Zip containers are unpacked once with a cap on the unpacked size (a zip
-bomb stops there), their XML is refused if it declares a DTD (the only way to an XML bomb or an
-external entity: a real workbook never has one), and small parts go through defusedxml. The
-cells are then read by python-calamine (Rust: about ten times faster than openpyxl, and it reads
-the .xls, .xlsb and .ods that WPS users send). Limits are settings (``NEWMEDIA_IMPORT_*``).
+(OLE2), Word's docx (zip: each table, with the paragraphs above it as its title block) and CSV
+(UTF-8 with or without BOM, UTF-16 as Excel's "Unicode text", and GBK/GB18030 as Excel in China
+saves it); every visible worksheet of a workbook. Zip containers (docx too) are unpacked once
+with a cap on the unpacked size (a zip bomb stops there), their XML is refused if it declares a
+DTD (the only way to an XML bomb or an external entity: a real workbook or document never has
+one), and small parts go through defusedxml. The cells are then read by python-calamine (Rust:
+about ten times faster than openpyxl, and it reads the .xls, .xlsb and .ods that WPS users
+send), a Word table by python-docx. Limits are settings (``NEWMEDIA_IMPORT_*``).
 
 Writing: ``neutralise`` applies OWASP ASVS 1.2.10 to one cell, for CSV and for xlsx.
 """
@@ -42,6 +44,13 @@ TOO_BIG_UNPACKED = _(
     "The spreadsheet unpacks to more than %(limit)s: it is not an ordinary form and was refused."
 )
 UNSAFE_XML = _("The spreadsheet contains XML declarations that a workbook never has: refused.")
+OLD_WORD = _(
+    "The file is an old Word or WPS document (.doc or .wps), which cannot be read: open it in "
+    "Word or WPS, save it as .docx (or copy the table into a spreadsheet and save it as .xlsx), "
+    "and upload it again."
+)
+NO_TABLE = _("The Word document holds no table: the form must be a table in the document.")
+DOCX_TABLE_NAME = _("Table %(number)s")
 UNCALCULATED_FORMULAE = _(
     "The spreadsheet has formulas that were never calculated, so their values are unknown: open "
     "it in Excel or WPS, save it, and upload it again (or paste the values instead)."
@@ -56,6 +65,9 @@ _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted (password-protected) xlsx is an OLE2 file holding this stream (UTF-16 name).
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# A workbook's stream in an OLE2 file (Excel 97-2003: Workbook; Excel 5: Book); without one the
+# file is a Word or WPS document (.doc, .wps: WordDocument) or some other Office file.
+_WORKBOOK_STREAMS = ("Workbook".encode("utf-16-le"), "Book\x00".encode("utf-16-le"))
 # Other kinds people upload by mistake, refused before any parsing.
 _NOT_SHEETS = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -73,16 +85,23 @@ def refuse(message, code: str, **params) -> ValidationError:
 
 @dataclass
 class Sheet:
-    """The cells of the first worksheet, row by row from row 1 (blank rows kept, so that a row's
-    index + 1 is its number in the spreadsheet)."""
+    """The cells of one worksheet (or one Word table under its title block), row by row from row
+    1 (blank rows kept, so that a row's index + 1 is its number in the spreadsheet)."""
 
     rows: list[list]
-    kind: str  # xlsx, xls, xlsb, ods or csv
+    kind: str  # xlsx, xls, xlsb, ods, docx or csv
+    name: str = ""  # the worksheet's name, or "Table 2" in a Word document; none for CSV
 
 
 def read_sheet(data: bytes, *, max_rows: int | None = None) -> Sheet:
     """Read the first worksheet of an uploaded file, or raise a ``ValidationError`` saying why
     the file is refused."""
+    return read_book(data, max_rows=max_rows)[0]
+
+
+def read_book(data: bytes, *, max_rows: int | None = None) -> list[Sheet]:
+    """Read every visible worksheet of an uploaded file (every table of a Word document), or
+    raise a ``ValidationError`` saying why the file is refused."""
     max_rows = max_rows or settings.NEWMEDIA_IMPORT_MAX_ROWS
     if not data:
         raise refuse(EMPTY_FILE, "empty")
@@ -96,18 +115,24 @@ def read_sheet(data: bytes, *, max_rows: int | None = None) -> Sheet:
     cap = max_rows + 2 * _MARGIN_ROWS
     if data.startswith(_ZIP):
         kind, formulae = _check_zip(data)
-        rows = _calamine_rows(data, cap)
+        if kind == "docx":
+            sheets = _docx_tables(data)
+        else:
+            sheets = [Sheet(rows, kind, name) for name, rows in _calamine_sheets(data, cap)]
         if formulae and _has_uncalculated(data):
             raise refuse(UNCALCULATED_FORMULAE, "formulae")
     elif data.startswith(_OLE2):
         if _ENCRYPTED_PACKAGE in data:
             raise refuse(PASSWORD_PROTECTED, "password")
-        kind, rows = "xls", _calamine_rows(data, cap)
+        if not any(stream in data for stream in _WORKBOOK_STREAMS):
+            raise refuse(OLD_WORD, "old_word")
+        sheets = [Sheet(rows, "xls", name) for name, rows in _calamine_sheets(data, cap)]
     else:
-        kind, rows = "csv", _csv_rows(data, cap)
-    if len(rows) > max_rows + 2 * _MARGIN_ROWS:
+        sheets = [Sheet(_csv_rows(data, cap), "csv")]
+    # The cap is on the whole file: a workbook of many sheets is no way around it.
+    if sum(len(sheet.rows) for sheet in sheets) > cap:
         raise refuse(TOO_MANY_ROWS, "too_many_rows", limit=max_rows)
-    return Sheet(rows=rows, kind=kind)
+    return sheets
 
 
 def _check_zip(data: bytes) -> tuple[str, bool]:
@@ -124,7 +149,9 @@ def _check_zip(data: bytes) -> tuple[str, bool]:
         kind = "xlsb"
     elif "content.xml" in names and "mimetype" in names:
         kind = "ods"
-    else:  # a Word document, a plain zip of anything
+    elif "word/document.xml" in names:
+        kind = "docx"
+    else:  # a plain zip of anything
         raise refuse(NOT_A_SPREADSHEET, "not_a_spreadsheet")
     budget = settings.NEWMEDIA_IMPORT_MAX_UNPACKED_BYTES
     unpacked = 0
@@ -146,7 +173,7 @@ def _check_zip(data: bytes) -> tuple[str, bool]:
                         tail = chunk[-3:]
             if info.filename.endswith((".xml", ".rels")) and _DTD.search(head):
                 raise refuse(UNSAFE_XML, "xml_bomb")
-        for part in ("[Content_Types].xml", "xl/workbook.xml", "content.xml"):
+        for part in ("[Content_Types].xml", "xl/workbook.xml", "content.xml", "word/document.xml"):
             if part in names and archive.getinfo(part).file_size < 1 << 20:
                 SafeET.fromstring(archive.read(part))
     except ValidationError:
@@ -172,28 +199,61 @@ def _has_uncalculated(data: bytes) -> bool:
     return False
 
 
-def _calamine_rows(data: bytes, cap: int) -> list[list]:
+def _calamine_sheets(data: bytes, cap: int) -> list[tuple[str, list[list]]]:
+    """(name, rows) of every visible worksheet, in the workbook's order."""
+    sheets = []
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         visible = [
-            index
+            (index, meta.name)
             for index, meta in enumerate(workbook.sheets_metadata)
             if meta.visible == python_calamine.SheetVisibleEnum.Visible
             and meta.typ == python_calamine.SheetTypeEnum.WorkSheet
         ]
         if not visible:
             raise refuse(EMPTY_FILE, "empty")
-        sheet = workbook.get_sheet_by_index(visible[0])
-        rows = sheet.to_python(skip_empty_area=False, nrows=cap + 1)
-        merged = sheet.merged_cell_ranges or []
+        for index, name in visible:
+            sheet = workbook.get_sheet_by_index(index)
+            rows = sheet.to_python(skip_empty_area=False, nrows=cap + 1)
+            _fill_merged_down(rows, sheet.merged_cell_ranges or [])
+            sheets.append((name, rows))
+            cap -= len(rows)
+            if cap < 0:
+                break  # too many rows in all: read_book refuses the file
     except ValidationError:
         raise
     except python_calamine.PasswordError:
         raise refuse(PASSWORD_PROTECTED, "password") from None
     except Exception:  # CalamineError and friends: the Rust reader's many ways to say "no"
         raise refuse(UNREADABLE, "unreadable") from None
-    _fill_merged_down(rows, merged)
-    return rows
+    return sheets
+
+
+def _docx_tables(data: bytes) -> list[Sheet]:
+    """Each table of a Word document (checked by ``_check_zip`` first) as a sheet: the non-blank
+    paragraphs since the previous table (its title block, one cell each), then its rows. A cell
+    merged across or down reads as its text in every place it covers (python-docx does that)."""
+    # Imported here: only a Word upload pays for loading python-docx.
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        sheets, title = [], []
+        for block in document.iter_inner_content():
+            if not isinstance(block, Table):
+                if text := block.text.strip():
+                    title.append([text])
+                continue
+            rows = [[cell.text.strip() for cell in row.cells] for row in block.rows]
+            name = str(DOCX_TABLE_NAME % {"number": len(sheets) + 1})
+            sheets.append(Sheet(title + rows, "docx", name))
+            title = []
+    except Exception:  # python-docx and lxml: a damaged part
+        raise refuse(UNREADABLE, "unreadable") from None
+    if not sheets:
+        raise refuse(NO_TABLE, "no_table")
+    return sheets
 
 
 def _fill_merged_down(rows: list[list], merged) -> None:

@@ -24,6 +24,28 @@ def test_it_imports_from_the_command_line(tmp_path, department, other_department
     assert Account.objects.filter(filing__state=Filing.State.DRAFT).count() == 2
 
 
+def test_it_prints_the_inferences_and_uses_the_department_given(tmp_path, department):
+    book = openpyxl.Workbook()
+    book.active.title = "QQ群"
+    book.active.append(["QQ群名称", "QQ群号", "群主", "管理员"])
+    book.active.append(["教职工群", "612345001", "张伟", "李娜"])
+    path = tmp_path / "qq.xlsx"
+    book.save(path)
+    out = io.StringIO()
+    args = [str(path), "--department", department.code]
+    call_command("import_accounts", *args, "--dry-run", stdout=out)
+    printed = out.getvalue()
+    assert "[QQ群] row 2 教职工群: inferred 平台=QQ群" in printed
+    assert "[QQ群] 管理员 -> 管理员" in printed and not Account.objects.exists()
+    call_command("import_accounts", *args, stdout=io.StringIO())
+    account = Account.objects.get()
+    assert (account.department, account.platform, account.administrator_name) == (
+        department,
+        "qq_group",
+        "李娜",
+    )
+
+
 def test_it_fails_on_the_command_line_and_writes_nothing(tmp_path, department):
     path = tmp_path / "bad.xlsx"
     path.write_bytes(xlsx(table([form_row(department, 平台="飞书")])))

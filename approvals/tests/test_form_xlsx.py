@@ -12,10 +12,13 @@ from approvals.models import Filing
 from approvals.services import exports
 from approvals.tests.factories import filing_in
 from registry import exports as layout
+from registry.exports import FORM_COLUMNS
 from registry.models import Account
 from registry.tests.factories import AccountFactory
 
-DISPOSITION, MERGE_INTO = 18, 19  # 处置意见 and 整合至, counted from the row number at 0
+# 处置意见 and 整合至, counted from the row number at 0, as the form's columns stand.
+_FIELDS = [column.field for column in FORM_COLUMNS]
+DISPOSITION, MERGE_INTO = _FIELDS.index("disposition"), _FIELDS.index("merge_into")
 
 
 def _sheet(department):

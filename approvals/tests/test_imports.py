@@ -17,7 +17,7 @@ from approvals.services import exports, imports
 from approvals.tests.factories import filing_in
 from approvals.tests.sheets import HEADERS, csv_file, form_row, table, xlsx
 from audit.models import AuditEvent
-from registry import layouts, resources, sheets
+from registry import layouts, office_forms, resources, sheets
 from registry.models import Account, Staff
 from registry.tests.factories import StaffFactory, UserFactory
 
@@ -178,7 +178,7 @@ BAD_ROWS = {
             layouts.BAD_CHOICE
             % {
                 "value": "飞书",
-                "choices": "QQ群、微信群、企业微信群、钉钉群、微信公众号、微博、抖音、视频号、其他",
+                "choices": "、".join(str(label) for _code, label in Account.Platform.choices),
             }
         ),
     ),
@@ -232,11 +232,20 @@ def test_it_reports_a_number_twice_in_the_file(filer, department):
     assert _snapshot() == ([], [], [])
 
 
-def test_it_reports_a_header_missing_a_required_column(filer, department):
+def test_it_asks_for_the_platform_of_a_row_it_cannot_infer(filer, department):
     headers = [h for h in HEADERS if h != "平台"]
     report = _import(filer, xlsx(table([form_row(department)], headers)))
-    message = layouts.MISSING_COLUMNS % {"columns": _label("platform")}
+    message = layouts.REQUIRED % {"column": _label("platform")}
+    assert _problems(report) == [(2, _label("platform"), message)]
+    assert _snapshot() == ([], [], [])
+
+
+def test_it_reports_a_header_without_a_name_column(filer, department):
+    headers = [h for h in HEADERS if h != "名称"]
+    report = _import(filer, xlsx(table([form_row(department)], headers)))
+    message = office_forms.NO_NAME_IN_SHEET % {"sheet": "Sheet"}
     assert _problems(report) == [(None, "", message)]
+    assert _snapshot() == ([], [], [])
 
 
 @pytest.mark.parametrize(
@@ -281,13 +290,17 @@ def test_it_refuses_to_change_an_account_no_longer_editable(filer, department):
     assert _problems(report) == [(2, _label("name"), message)]
 
 
-def test_it_refuses_a_state_column_that_tries_to_change_the_state(filer, department):
+def test_it_shows_a_state_column_that_differs_as_information(filer, department):
     filing = filing_in(Filing.State.DRAFT, department=department, number="612345001")
-    headers = [*HEADERS, "状态"]
-    data = xlsx(table([form_row(department, 1, 状态="已登记")], headers))
+    headers = [*HEADERS, "审核状态"]
+    data = xlsx(table([form_row(department, 1, 审核状态="已登记")], headers))
     report = _import(filer, data)
-    message = resources.STATE_NOT_IMPORTED % {"state": filing.get_state_display()}
-    assert _problems(report) == [(2, str(layouts.STATE.label), message)]
+    message = resources.STATE_READ_ONLY % {"state": filing.get_state_display()}
+    assert report.ok and _problems(report) == []
+    assert [(i.row, i.column, i.message) for i in report.info] == [
+        (2, str(layouts.STATE.label), message)
+    ]
+    assert "审核状态以系统为准" in message
     assert Filing.objects.get().state == Filing.State.DRAFT
 
 

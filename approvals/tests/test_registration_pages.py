@@ -9,6 +9,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from openpyxl.utils import get_column_letter
 
 from approvals.models import Filing
 from approvals.tests.factories import CampaignFactory, filing_in
@@ -135,23 +136,26 @@ def test_it_downloads_the_laid_out_form(
     sheet = book.active
     header = [c.value for c in sheet[4]]
     assert header == [str(column.label) for column in FORM_COLUMNS]
-    assert "A1:V1" in {str(r) for r in sheet.merged_cells.ranges}
+    last = get_column_letter(len(FORM_COLUMNS))
+    assert f"A1:{last}1" in {str(r) for r in sheet.merged_cells.ranges}
     assert "2026年新媒体清理整治专项行动（赣府厅明〔2020〕46号）" in sheet["A2"].value
     assert department.name in sheet["A3"].value
     assert (sheet.page_setup.orientation, int(sheet.page_setup.paperSize)) == ("landscape", 9)  # A4
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.freeze_panes == "C5"
     assert sheet.print_title_rows == "$4:$4"
-    assert sheet.print_area.endswith("$A$1:$V$13")
+    assert sheet.print_area.endswith(f"$A$1:${last}$13")
     assert [sheet.cell(row, 1).value for row in (5, 6)] == [1, 2]  # row numbers
     names = {sheet.cell(row, 3).value: sheet.cell(row, 3) for row in (5, 6)}
     formula = names['=HYPERLINK("http://x")']
     assert formula.data_type == "s"  # text, never a formula
-    counts = {sheet.cell(row, 3).value: sheet.cell(row, 16) for row in (5, 6)}
+    at = [column.field for column in FORM_COLUMNS].index("member_count") + 1
+    counts = {sheet.cell(row, 3).value: sheet.cell(row, at) for row in (5, 6)}
     assert counts['=HYPERLINK("http://x")'].data_type == "n"  # numbers stay numbers
     assert counts["会计学院工作群"].value is None  # empty stays empty
     assert str(layouts.FILLED_IN_BY) in sheet["A8"].value
-    assert "O10:V13" in {str(r) for r in sheet.merged_cells.ranges}  # the seal box
+    seal_from = get_column_letter(2 * (len(FORM_COLUMNS) // 3) + 1)
+    assert f"{seal_from}10:{last}13" in {str(r) for r in sheet.merged_cells.ranges}  # the seal
     assert AuditEvent.objects.filter(action=AuditEvent.Action.PERSONAL_DATA_EXPORTED).count() == 1
 
 

@@ -353,3 +353,35 @@ def test_content_rules_not_acknowledged(department):
 def test_accounts_being_closed_are_not_checked(department):
     account = closed(state="closing", kind="dissolve", department=department, name="财政厅旧群")
     assert account.pk not in hits("forbidden_name")
+
+
+def test_an_administrator_who_is_not_staff_in_post(department):
+    StaffFactory(department=department, name="在职老师")
+    StaffFactory(
+        department=department, name="离职老师", status=Staff.Status.LEFT, left_on=days_ago(9)
+    )
+    student = fine_account(department, administrator_name="学生乙")
+    gone = fine_account(department, administrator_name="离职老师")
+    staff = fine_account(department, administrator_name="在职老师")
+    nobody = fine_account(department, administrator_name="")
+    found = hits("administrator_not_staff")
+    assert set(found) == {student.pk, gone.pk}
+    assert found[student.pk].params == {"administrator": "学生乙"}
+    assert staff.pk not in found and nobody.pk not in found
+
+
+def test_two_other_platform_accounts_with_different_names_are_not_duplicates(department):
+    def public(name, platform_name):
+        return fine_account(
+            department,
+            name=name,
+            platform=Account.Platform.OTHER,
+            platform_name=platform_name,
+            category=Account.Category.PUBLISHING,
+        )
+
+    public("会计学院号", "校园网")
+    public("会计学院号", "今日校园")
+    assert hits("public_per_platform") == {} and hits("duplicate_name") == {}
+    public("会计学院号", "校园网")
+    assert len(hits("duplicate_name")) == 1  # the third, or the first it duplicates

@@ -327,6 +327,9 @@ LOGGING = {
 # ------------------------------------------------------------------------------
 # The school whose campaign this installation runs; it heads pages and forms.
 NEWMEDIA_SCHOOL_NAME = env_str("NEWMEDIA_SCHOOL_NAME", "江西财经职业学院")
+# Its short names: an imported account whose name holds the name or one of these is taken to be
+# built in the school's name (以学校名义) unless the file says otherwise.
+NEWMEDIA_SCHOOL_SHORT_NAMES = env_list("NEWMEDIA_SCHOOL_SHORT_NAMES", ["江财职院", "江西财经职院"])
 # R1: names matching any of these regular expressions are flagged and cannot be approved.
 NEWMEDIA_FORBIDDEN_NAME_PATTERNS = env_list("NEWMEDIA_FORBIDDEN_NAME_PATTERNS", ["财政厅"])
 for _pattern in NEWMEDIA_FORBIDDEN_NAME_PATTERNS:

@@ -91,7 +91,7 @@ class _Text(HTMLParser):
 
 
 # Names that are the same in Chinese text: products, file formats.
-ALLOWED = {"QQ", "ID", "PNG", "JPG", "PDF"}
+ALLOWED = {"QQ", "ID", "PNG", "JPG", "PDF", "APP"}
 
 
 def _english_words(html: str) -> set[str]:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
 from registry import sheets
-from registry.sheets import csv_bytes, neutralise_csv, read_sheet
+from registry.sheets import csv_bytes, neutralise_csv, read_book, read_sheet
 
 
 def _xlsx(rows) -> bytes:
@@ -61,7 +61,7 @@ def test_it_refuses_what_is_not_a_spreadsheet(data):
 def test_it_refuses_a_zip_that_is_not_a_workbook():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("readme.txt", "not a workbook")
     assert _refused(buffer.getvalue()) == [str(sheets.NOT_A_SPREADSHEET)]
 
 
@@ -153,3 +153,89 @@ def test_it_writes_csv_with_a_bom_and_keeps_numbers_unquoted():
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows == [["名称", "人数"], ['\'=HYPERLINK("http://x")', "-5"]]
+
+
+# Workbooks of several sheets, and Word documents.
+
+
+def _docx(*blocks) -> bytes:
+    """A Word document made with python-docx: strings are paragraphs, lists of rows tables."""
+    import docx
+
+    document = docx.Document()
+    for block in blocks:
+        if isinstance(block, str):
+            document.add_paragraph(block)
+            continue
+        table = document.add_table(rows=len(block), cols=len(block[0]))
+        for cells, row in zip(table.rows, block, strict=True):
+            for cell, value in zip(cells.cells, row, strict=True):
+                cell.text = str(value)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_it_reads_every_visible_sheet_of_a_workbook_by_name():
+    book = openpyxl.Workbook()
+    book.active.title = "微信群"
+    book.active.append(["微信群名称", "群主"])
+    book.create_sheet("QQ群").append(["QQ群名称", "QQ群号"])
+    book.create_sheet("隐藏").append(["不读"])
+    book["隐藏"].sheet_state = "hidden"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    found = read_book(buffer.getvalue())
+    assert [(s.name, s.kind, s.rows) for s in found] == [
+        ("微信群", "xlsx", [["微信群名称", "群主"]]),
+        ("QQ群", "xlsx", [["QQ群名称", "QQ群号"]]),
+    ]
+
+
+def test_it_reads_each_word_table_under_its_title_block():
+    data = _docx(
+        "QQ工作群登记表",
+        "填报单位（盖章）：会计学院",
+        [["QQ群名称", "QQ群号"], ["教职工群", "612345001"]],
+        "公众号",
+        [["账号名称", "原始ID"], ["会计之声", "gh_0123456789ab"]],
+    )
+    first, second = read_book(data)
+    assert (first.kind, first.name) == ("docx", str(sheets.DOCX_TABLE_NAME) % {"number": 1})
+    assert first.rows == [
+        ["QQ工作群登记表"],
+        ["填报单位（盖章）：会计学院"],
+        ["QQ群名称", "QQ群号"],
+        ["教职工群", "612345001"],
+    ]
+    assert second.rows == [["公众号"], ["账号名称", "原始ID"], ["会计之声", "gh_0123456789ab"]]
+
+
+def test_it_refuses_a_word_document_without_a_table():
+    assert _refused(_docx("只有一段文字")) == [str(sheets.NO_TABLE)]
+
+
+def test_it_refuses_a_zip_bomb_disguised_as_docx(settings):
+    settings.NEWMEDIA_IMPORT_MAX_UNPACKED_BYTES = 1024 * 1024
+    data = _patched(_docx([["名称"]]), "word/media/padding.bin", b"\x00" * (20 * 1024 * 1024))
+    assert len(data) < 100_000
+    [message] = _refused(data)
+    assert message == str(sheets.TOO_BIG_UNPACKED) % {"limit": filesizeformat(1024 * 1024)}
+
+
+def test_it_refuses_an_xml_bomb_disguised_as_docx():
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b"<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    data = _patched(_docx([["名称"]]), "word/document.xml", bomb)
+    assert _refused(data) == [str(sheets.UNSAFE_XML)]
+
+
+@pytest.mark.parametrize("stream", ["WordDocument", "WpsContent"])
+def test_it_asks_for_an_old_word_or_wps_document_as_docx(stream):
+    # No library writes .doc; an OLE2 compound file's directory names its streams in UTF-16.
+    data = sheets._OLE2 + b"\x00" * 504 + stream.encode("utf-16-le") + b"\x00" * 64
+    assert _refused(data) == [str(sheets.OLD_WORD)]

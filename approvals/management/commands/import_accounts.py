@@ -11,8 +11,10 @@ from ...services import imports
 
 class Command(BaseCommand):
     help = (
-        "Import a registration form (xlsx, xls or CSV) for every department, all or nothing; "
-        "new accounts open as drafts. --dry-run shows what would change and writes nothing."
+        "Import a registration form, or an office's own QQ/WeChat/public-account sheets (xlsx, "
+        "xls, CSV or a Word .docx table; every sheet of a workbook), for every department, all "
+        "or nothing; new accounts open as drafts. Prints how each heading was read and every "
+        "inferred value. --dry-run shows what would change and writes nothing."
     )
 
     def add_arguments(self, parser):
@@ -37,8 +39,19 @@ class Command(BaseCommand):
             department=department,
             dry_run=dry_run,
         )
+        for column in report.columns:
+            read = column.field_label or "(ignored)"
+            self.stdout.write(f"[{column.sheet}] {column.heading} -> {read} {column.note}".rstrip())
+        for note in report.notes:
+            self.stdout.write(note)
+        for row in report.inferred:
+            values = ", ".join(f"{label}={value}" for label, value in row.values)
+            self.stdout.write(f"[{row.sheet}] row {row.row} {row.name}: inferred {values}")
+        for item in report.info:
+            self.stdout.write(f"[{item.sheet}] row {item.row}: {item.message}")
         for problem in report.problems:
-            where = f"row {problem.row}, {problem.column}: " if problem.row else ""
+            sheet = f"[{problem.sheet}] " if problem.sheet else ""
+            where = f"{sheet}row {problem.row}, {problem.column}: " if problem.row else ""
             self.stderr.write(f"{where}{problem.message}")
         if not report.ok:
             raise CommandError(f"{len(report.problems)} problems: nothing was imported.")

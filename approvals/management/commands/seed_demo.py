@@ -87,9 +87,20 @@ TEMPLATES = [
     ("教研室交流群", P.WECHAT_GROUP, C.CHAT_GROUP, N.DEPARTMENT, "教研室日常交流", "keep"),
     ("旧版公众号", P.WECHAT_OFFICIAL, C.PUBLISHING, N.DEPARTMENT, "早期宣传用，已停更", "merge"),
     ("闲置聊天群", P.QQ_GROUP, C.CHAT_GROUP, N.WORK, "早年活动交流，已无人发言", "dissolve"),
-    ("小红书号", P.OTHER, C.PUBLISHING, N.DEPARTMENT, "招生宣传", "keep"),
+    ("小红书号", P.XIAOHONGSHU, C.PUBLISHING, N.DEPARTMENT, "招生宣传", "keep"),
 ]
 # fmt: on
+# The last template's account is on a different one of these platforms in each department, so
+# that the demo shows every platform without adding accounts.
+PUBLIC_PLATFORMS = [
+    ("小红书号", P.XIAOHONGSHU),
+    ("今日头条号", P.TOUTIAO),
+    ("快手号", P.KUAISHOU),
+    ("B站号", P.BILIBILI),
+    ("小程序", P.MINI_PROGRAM),
+    ("服务APP", P.APP),
+    ("今日校园号", P.OTHER),
+]
 # The school's own accounts (R2: they need approval, not registration), by department and template.
 SCHOOL_ACCOUNTS = {
     ("XC", 0): "江西财经职业学院官方微信公众号",
@@ -283,6 +294,8 @@ class Command(BaseCommand):
 
     def _account(self, department, staff, index, number, template, survivor, *, prefix=True):
         suffix, platform, category, level, purpose, disposition = template
+        if platform == P.XIAOHONGSHU:
+            suffix, platform = PUBLIC_PLATFORMS[index % len(PUBLIC_PLATFORMS)]
         name = f"{department.name}{suffix}" if prefix else suffix
         if school_name := SCHOOL_ACCOUNTS.get((department.code, number)):
             name, level, disposition = school_name, N.SCHOOL, "keep"
@@ -293,6 +306,7 @@ class Command(BaseCommand):
             department=department,
             name=name,
             platform=platform,
+            platform_name="今日校园" if platform == P.OTHER else "",
             account_type=(
                 self.rng.choice(Account.AccountType.values) if platform == P.WECHAT_OFFICIAL else ""
             ),
