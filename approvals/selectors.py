@@ -274,6 +274,8 @@ class ChainLevel:
 def signoff_chain(*, filing: Filing) -> list[ChainLevel]:
     """The chain the filing entered last: each level's signatures with their comments, and who
     is still to sign at the level it is at."""
+    if not filing.signoff_chain:
+        return []
     signatures = {}
     current = filing.signoffs.filter(round=filing.signoff_round).select_related("signer", "member")
     for signoff in current:

@@ -238,7 +238,7 @@ class DepartmentAdmin(AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin)
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
-    filter_horizontal = ["filers"]
+    filter_horizontal = ["filers", "heads"]
 
 
 @admin.register(Staff)

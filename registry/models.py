@@ -87,6 +87,13 @@ class Department(models.Model):
         related_name="filing_departments",
         verbose_name=_("filers"),
     )
+    # 部门负责人: read the department's data and receive copies of its results; sign nothing.
+    heads = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="headed_departments",
+        verbose_name=_("department heads"),
+    )
 
     objects = DepartmentQuerySet.as_manager()
 

@@ -6,15 +6,18 @@ from . import roles
 
 
 class DepartmentScopedQuerySet(models.QuerySet):
-    """Rows that belong to a department, seen by reviewers and by that department's filers."""
+    """Rows that belong to a department, seen by reviewers and by that department's filers and
+    heads."""
 
     department_lookup = "department_id"
 
     def for_user(self, user):
-        """What the user may see: everything for reviewers, their departments' rows for filers."""
+        """What the user may see: everything for reviewers, their departments' rows for filers
+        and heads."""
         if roles.sees_all(user):
             return self
-        return self.filter(**{f"{self.department_lookup}__in": roles.filer_department_ids(user)})
+        ids = roles.readable_department_ids(user)
+        return self.filter(**{f"{self.department_lookup}__in": ids})
 
 
 class DepartmentQuerySet(DepartmentScopedQuerySet):

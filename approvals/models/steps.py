@@ -62,7 +62,7 @@ class Audience(Enum):
     """Who is told when a step is taken."""
 
     REVIEWERS = "reviewers"  # what now awaits them
-    FILERS = "filers"  # of the record's department: a decision on it
+    FILERS = "filers"  # of the record's department, its heads copied: a decision on it
     ASSIGNEE = "assignee"  # whom the task was just handed to
 
 

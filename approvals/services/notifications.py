@@ -211,7 +211,16 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
     if step.notify is Audience.REVIEWERS:
         recipients = list(reviewers())
     elif step.notify is Audience.FILERS:
-        recipients = list(instance.owning_department().filers.filter(is_active=True))
+        # The department's heads get a copy (抄送).
+        department = instance.owning_department()
+        recipients = list(
+            get_user_model()
+            .objects.filter(
+                Q(filing_departments=department) | Q(headed_departments=department),
+                is_active=True,
+            )
+            .distinct()
+        )
     elif step.notify is Audience.ASSIGNEE:
         recipients = [instance.handovers.select_related("to_user").latest().to_user]
     else:

@@ -17,7 +17,7 @@ from approvals.services import returns
 from approvals.services.steps import step_take
 from cleanup import services as cleanup_services
 from registry.models import Account, Department, Staff
-from registry.roles import FILER_GROUP, LEADER_GROUP, REVIEWER_GROUP
+from registry.roles import FILER_GROUP, HEAD_GROUP, LEADER_GROUP, REVIEWER_GROUP
 
 PASSWORD = "demo-2026"
 
@@ -212,6 +212,9 @@ class Command(BaseCommand):
         # The leaders who sign school accounts off: the one in charge, then two who countersign.
         for username, name in LEADERS.items():
             users[username] = self._user(username, name, group=LEADER_GROUP)
+        # The head of 会计学院 (部门负责人) reads its data and receives copies of its results.
+        users["head_kj"] = self._user("head_kj", "会计学院 院长", group=HEAD_GROUP)
+        departments["KJ"].heads.add(users["head_kj"])
         for code, department in departments.items():
             filer = self._user(
                 f"filer_{code.lower()}", f"{department.name} 填报人", group=FILER_GROUP
@@ -452,5 +455,6 @@ class Command(BaseCommand):
         self.stdout.write("  reviewer2    审核员 (宣传统战处)")
         for username, name in LEADERS.items():
             self.stdout.write(f"  {username:<12} 审批领导 ({name})")
+        self.stdout.write("  head_kj      部门负责人 (会计学院: reads, receives copies)")
         for code, department in departments.items():
             self.stdout.write(f"  filer_{code.lower():<6} 部门填报人 ({department.name})")
