@@ -49,6 +49,7 @@ from .selectors import (
     open_findings,
     tallies,
 )
+from .services.escalations import escalated_count
 
 # Departments in the order a return moves, for sorting by how far each has got.
 RETURN_PROGRESS = (
@@ -216,6 +217,8 @@ class CentreTotals:
     done: int
     open_accounts: int
     blocking_findings: int
+    # Filings that waited at a reviewer's or a leader's step longer than escalation allows.
+    overdue_steps: int = 0
 
     @property
     def late(self) -> int:
@@ -232,6 +235,7 @@ def centre_totals(*, user, campaign: Campaign, charts: dict[str, "Chart"]) -> Ce
         done=counts["handed_in"],
         open_accounts=charts["platforms"].total(*Filing.EDITABLE_STATES),
         blocking_findings=charts["findings"].total(Severity.BLOCKING),
+        overdue_steps=escalated_count(),
     )
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from newmedia.dbretry import DATABASE_ERRORS
 from newmedia.publishing import publish
 
-from .services import notifications, reminders, returns
+from .services import escalations, notifications, reminders, returns
 
 # A refused or unreachable mail server, or a database that dropped the connection before the
 # send: retry with growing waits, each shorter than half of Redis' visibility timeout, so a
@@ -70,6 +70,15 @@ def sweep_reminders(day: str | None = None) -> dict:
     """Daily: remind late departments at their milestone, or send the reviewers' overdue digest."""
     today = date.fromisoformat(day) if day else None
     return reminders.reminders_sweep(today=today).summary()
+
+
+@shared_task
+def escalate_waiting(day: str | None = None) -> dict:
+    """Every working day: remind the assignees of steps that waited too long, and the leaders of
+    those that waited longer still (once a day per filing and recipient)."""
+    today = date.fromisoformat(day) if day else None
+    summary = escalations.escalations_send(today=today)
+    return {"reminded": summary.reminded, "digests": summary.digests, "skipped": summary.skipped}
 
 
 @shared_task

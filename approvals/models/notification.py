@@ -185,3 +185,36 @@ class ManualReminderLog(SentReminder):
 
     def __str__(self):
         return f"{self.department} · {self.day} · {self.recipient}"
+
+
+class EscalationLog(models.Model):
+    """A reminder that a filing has waited too long at its step: once a day per filing and
+    recipient (its assignee, or a leader in the daily digest), whatever reruns or retries."""
+
+    filing = models.ForeignKey(
+        "approvals.Filing", on_delete=models.CASCADE, related_name="+", verbose_name=_("filing")
+    )
+    day = models.DateField(_("day"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    to_leader = models.BooleanField(_("in the leaders' digest"), default=False)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.PROTECT, related_name="+", verbose_name=_("notification")
+    )
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "day", "recipient"], name="approvals_escalation_once_a_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.filing} · {self.day} · {self.recipient}"

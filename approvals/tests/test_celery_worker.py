@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -46,13 +46,20 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.models import Campaign, DepartmentReturn, Filing, Notification, ReminderLog
-from approvals.tasks import flush_outbox, sweep_reminders
+from approvals.models import (
+    Campaign,
+    DepartmentReturn,
+    EscalationLog,
+    Filing,
+    Notification,
+    ReminderLog,
+)
+from approvals.tasks import escalate_waiting, flush_outbox, sweep_reminders
 from approvals.tests.factories import filing_in
 from newmedia.tests.brokers import closed_port, publishing_to
 from newmedia.tests.databases import second_connection
 from registry.models import Department
-from registry.roles import REVIEWER_GROUP
+from registry.roles import LEADER_GROUP, REVIEWER_GROUP
 from registry.tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = [
@@ -889,3 +896,34 @@ def test_the_first_publish_that_gets_through_after_a_failure_also_queues_the_flu
     )
     assert _sent() == 2
     assert worker.ran("approvals.tasks.send_notification_email") >= 2
+
+
+def test_two_workers_escalating_at_once_remind_each_assignee_once_a_day(site):
+    """Time travel by the task's day: a submission has waited since a Tuesday; on the next
+    Monday (four working days on) both workers run the escalation at once, and each reviewer
+    gets one reminder; the digest to the leader follows on Wednesday (six working days)."""
+    workers = [site.start_worker("left"), site.start_worker("right")]
+    department = DepartmentFactory(name="会计学院")
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    waited = timezone.make_aware(datetime(2026, 12, 1, 10))
+    Filing.objects.filter(pk=filing.pk).update(state_changed_at=waited)
+    reviewers = [
+        UserFactory(username=f"reviewer{n}", email=f"reviewer{n}@example.edu.cn") for n in range(2)
+    ]
+    for user in reviewers:
+        user.groups.add(Group.objects.get(name=REVIEWER_GROUP))
+    leader = UserFactory(username="leader", email="leader@example.edu.cn")
+    leader.groups.add(Group.objects.get(name=LEADER_GROUP))
+    for worker in workers:
+        worker.wait_ready()
+    monday, wednesday = date(2026, 12, 7), date(2026, 12, 9)
+    escalate_waiting.delay(monday.isoformat())
+    escalate_waiting.delay(monday.isoformat())
+    site.wait_until_settled(2)
+    assert sorted(to for to, _subject in delivered(site.mail)) == [u.email for u in reviewers]
+    escalate_waiting.delay(wednesday.isoformat())
+    site.wait_until_settled(5)
+    recipients = Counter(to for to, _subject in delivered(site.mail))
+    assert recipients == Counter({**{u.email: 2 for u in reviewers}, leader.email: 1})
+    assert EscalationLog.objects.filter(day=wednesday, to_leader=True).count() == 1
+    assert sum(w.ran("approvals.tasks.escalate_waiting") for w in workers) == 3

@@ -247,6 +247,13 @@ NEWMEDIA_OUTBOX_REQUEUE_SECONDS = env_int("NEWMEDIA_OUTBOX_REQUEUE_SECONDS", 900
 # The reminder sweep's first run of the day (Asia/Shanghai), editable without a code change;
 # beat repeats it hourly until 17:00.
 NEWMEDIA_REMINDER_TIME = env_str("NEWMEDIA_REMINDER_TIME", "09:00")
+# A step waiting longer than this many working days reminds its assignees once a day; longer
+# than the second, the signing leaders get the day's digest of them (approvals/services/
+# escalations.py).
+NEWMEDIA_ESCALATE_AFTER_DAYS = env_int("NEWMEDIA_ESCALATE_AFTER_DAYS", 3, minimum=1)
+NEWMEDIA_ESCALATE_TO_LEADERS_AFTER_DAYS = env_int(
+    "NEWMEDIA_ESCALATE_TO_LEADERS_AFTER_DAYS", 5, minimum=1
+)
 try:
     _hour, _minute = (int(part) for part in NEWMEDIA_REMINDER_TIME.split(":"))
     # Every hour of the working day from then on: the sweep is idempotent, so a run lost with
@@ -260,6 +267,10 @@ CELERY_BEAT_SCHEDULE = {
     "reminders-hourly-in-the-working-day": {
         "task": "approvals.tasks.sweep_reminders",
         "schedule": _reminder_at,
+    },
+    "escalations-working-days": {
+        "task": "approvals.tasks.escalate_waiting",
+        "schedule": crontab(hour=_hour, minute=_minute, day_of_week="mon-fri"),
     },
     "outbox-every-ten-minutes": {
         "task": "approvals.tasks.flush_outbox",
