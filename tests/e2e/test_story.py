@@ -10,6 +10,7 @@ dashboards then show the new numbers, and the reviewer reminds a department that
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -250,12 +251,23 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     shots.take(reviewer, "reviewer-account-approved")
     # The school's account waits for the leaders (the demo's chain): the leader in charge signs
     # from the queue, then both members of the countersigning level.
-    for username in ("leader1", "leader2", "leader3"):
-        leader = login(username)
+    # leader3 is away and hands the countersignature to leader1, who signs for both.
+    leaders = {username: login(username) for username in ("leader1", "leader2", "leader3")}
+    for username, step in (
+        ("leader1", "sign_off"),
+        ("leader2", "sign_off"),
+        ("leader3", "hand_over_signature"),
+        ("leader1", "sign_off"),
+    ):
+        leader = leaders[username]
         _go(leader, "nav a[href='/signoffs/']")
         _go(leader, leader.get_by_role("link", name=SCHOOL_ACCOUNT, exact=True))
-        _act(leader, "sign_off", fill={"textarea[name$='comment']": "同意"})
-        shots.take(leader, f"{username}-signed")
+        fill = {"textarea[name$='comment']": "同意" if step == "sign_off" else "出差，请王校长代签"}
+        if step == "hand_over_signature":
+            fill["select[name$='-to']"] = str(get_user_model().objects.get(username="leader1").pk)
+        _act(leader, step, fill=fill)
+        shots.take(leader, f"{username}-{step}")
+    shots.take(leaders["leader1"], "chain-signed")
     assert Filing.objects.get(account__name=SCHOOL_ACCOUNT).state == Filing.State.APPROVED
     _open(reviewer, WORK_GROUP)
     _act(reviewer, "register")
