@@ -34,6 +34,7 @@ from .models import (
     Campaign,
     DepartmentReturn,
     Filing,
+    LeaveDelegation,
     ManualReminderLog,
     Notification,
     OverdueDigestLog,
@@ -269,6 +270,16 @@ class SignOffLevelAdmin(admin.ModelAdmin):
     list_editable = ["group", "mode"]
     list_filter = ["naming_level"]
     ordering = ["naming_level", "position"]
+
+
+@admin.register(LeaveDelegation)
+class LeaveDelegationAdmin(admin.ModelAdmin):
+    """Who acts for a reviewer or a leader while they are away (checked: same role, not
+    themselves, no loop with others away at the same time)."""
+
+    list_display = ["user", "delegate", "starts_on", "ends_on", "reason"]
+    list_filter = ["starts_on"]
+    date_hierarchy = "starts_on"
 
 
 @admin.register(Campaign)

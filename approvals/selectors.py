@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
@@ -39,7 +40,7 @@ from .models import (
     ReturnState,
     hand_in_problems,
 )
-from .models.signoff import Handover, SignOff, SignOffMode
+from .models.signoff import Handover, LeaveDelegation, SignOff, SignOffMode
 from .models.steps import Actor
 
 CREATED_LABEL = _("Created")
@@ -245,10 +246,26 @@ def signoff_queue(*, user):
         & ~Exists(Handover.objects.filter(**here, from_user=user))
     )
     handed_to_me = Exists(Handover.objects.filter(**here, to_user=user).exclude(Exists(given)))
+    # The level's members away today who left their signature to the user.
+    today = timezone.localdate()
+    signed_by_away = SignOff.objects.filter(
+        filing=OuterRef(OuterRef("filing")),
+        round=OuterRef(OuterRef("filing__signoff_round")),
+        level=OuterRef(OuterRef("filing__signoff_level")),
+        member=OuterRef("user"),
+    )
+    acting = Exists(
+        LeaveDelegation.objects.filter(
+            delegate=user,
+            starts_on__lte=today,
+            ends_on__gte=today,
+            user__groups=OuterRef("filing__signoff_group"),
+        ).exclude(Exists(signed_by_away))
+    )
     return (
         account_rows(user=user)
         .filter(filing__state=Filing.State.AWAITING_SIGNOFF)
-        .filter(mine | handed_to_me)
+        .filter(mine | handed_to_me | acting)
         .order_by("filing__state_changed_at", "pk")
     )
 

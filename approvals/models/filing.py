@@ -19,7 +19,7 @@ from cleanup import selectors as cleanup_selectors
 from registry.models import Account
 
 from ..querysets import FilingQuerySet
-from .signoff import Handover, SignOff, SignOffLevel, SignOffMode
+from .signoff import Handover, SignOff, SignOffLevel, SignOffMode, acting_for
 from .steps import Actor, Audience, Machine, Route, Step, Upload
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
@@ -211,7 +211,8 @@ def _signed(filing: "Filing") -> str:
 
 
 def signature_holder(member: int, handed: dict[int, int]) -> int:
-    """Who holds a member's signature after the handovers (the latest per person counts)."""
+    """Who holds a member's signature after the handovers (the latest per person counts), or
+    who acts for a person after the leave delegations."""
     seen = {member}
     while member in handed and handed[member] not in seen:
         member = handed[member]
@@ -532,7 +533,12 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
         if self.signoff_chain[self.signoff_level]["mode"] == SignOffMode.ANY and signed:
             return {}
         handed = dict(self.handovers.filter(**here).values_list("from_user_id", "to_user_id"))
-        return {member: signature_holder(member, handed) for member in members - signed}
+        # Handed over first; then whoever acts for the holder while they are away.
+        away = acting_for(timezone.localdate())
+        return {
+            member: signature_holder(signature_holder(member, handed), away)
+            for member in members - signed
+        }
 
     def pending_signer_ids(self) -> set[int]:
         """Who may still sign at the level the filing is at."""

@@ -9,13 +9,23 @@ the group no longer signs for it.
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry import roles
 from registry.models import Account
 
-__all__ = ["Handover", "SignOff", "SignOffLevel", "SignOffMode"]
+__all__ = ["Handover", "LeaveDelegation", "SignOff", "SignOffLevel", "SignOffMode", "acting_for"]
+
+# The roles whose members may be away and have a colleague act for them.
+DELEGATING_ROLES = (roles.REVIEWER_GROUP, roles.LEADER_GROUP)
+LEAVE_TO_SELF = _("Nobody can act for themselves while away.")
+LEAVE_NOT_SAME_ROLE = _("Only a colleague of the same role (reviewer or signing leader) can act.")
+LEAVE_LOOP = _(
+    "That colleague is away at the same time and, through others, hands back to this person."
+)
 
 
 class SignOffMode(models.TextChoices):
@@ -135,3 +145,74 @@ class Handover(models.Model):
 
     def __str__(self):
         return f"{self.filing}：{self.from_user} → {self.to_user}"
+
+
+class LeaveDelegation(models.Model):
+    """While a reviewer or a leader is away (from one day to another, both included), what is
+    theirs to do goes to a colleague of the same role: signatures they owe, tasks handed to
+    them, and the reminders of both."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="leave_delegations",
+        verbose_name=_("away"),
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("acting for them"),
+    )
+    starts_on = models.DateField(_("away from"))
+    ends_on = models.DateField(_("away until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "pk"]
+        verbose_name = _("leave delegation")
+        verbose_name_plural = _("leave delegations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="approvals_leave_ends_after_it_starts",
+                violation_error_message=_("The leave cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegate=models.F("user")),
+                name="approvals_leave_not_to_oneself",
+                violation_error_message=LEAVE_TO_SELF,
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.delegate}（{self.starts_on}—{self.ends_on}）"
+
+    def clean(self):
+        if not (self.user_id and self.delegate_id and self.starts_on and self.ends_on):
+            return
+        if self.user_id == self.delegate_id:
+            raise ValidationError({"delegate": LEAVE_TO_SELF})
+        shared = self.user.groups.filter(name__in=DELEGATING_ROLES).values_list("name", flat=True)
+        if not self.delegate.groups.filter(name__in=list(shared)).exists():
+            raise ValidationError({"delegate": LEAVE_NOT_SAME_ROLE})
+        # Nobody away at the same time may, through others, hand back to the one away.
+        overlapping = LeaveDelegation.objects.filter(
+            starts_on__lte=self.ends_on, ends_on__gte=self.starts_on
+        ).exclude(pk=self.pk)
+        handed = dict(overlapping.values_list("user_id", "delegate_id"))
+        seen, at = {self.user_id}, self.delegate_id
+        while at in handed:
+            at = handed[at]
+            if at in seen:
+                raise ValidationError({"delegate": LEAVE_LOOP})
+            seen.add(at)
+
+
+def acting_for(day) -> dict[int, int]:
+    """Who acts for whom on the day: each user away, and the colleague acting for them."""
+    return dict(
+        LeaveDelegation.objects.filter(starts_on__lte=day, ends_on__gte=day).values_list(
+            "user_id", "delegate_id"
+        )
+    )

@@ -3,7 +3,8 @@ step, its assignees are reminded once a day; after NEWMEDIA_ESCALATE_TO_LEADERS_
 daily digest of such filings goes to the signing leaders as well.
 
 Who the assignees are follows the step: a submission's reviewer it was handed to, else every
-reviewer; a filing awaiting sign-off, whoever holds a signature still owed at its level. Each
+reviewer; a filing awaiting sign-off, whoever holds a signature still owed at its level; and for
+anyone away, the colleague acting for them (``LeaveDelegation``). Each
 reminder is an ``EscalationLog`` row (one per filing, day and recipient, a unique constraint)
 written with its notification in one transaction per recipient, so a rerun, a retry or a second
 worker sends nothing twice.
@@ -20,7 +21,8 @@ from django.utils import timezone
 
 from registry.roles import LEADER_GROUP
 
-from ..models import EscalationLog, Filing
+from ..models import EscalationLog, Filing, acting_for
+from ..models.filing import signature_holder
 from .notifications import (
     notification_build,
     notifications_create,
@@ -49,11 +51,12 @@ def waiting_since(*, today: date, days: int):
     ).select_related("account__department", "signoff_group", "assignee")
 
 
-def _assignees(filing: Filing, all_reviewers: list) -> list:
+def _assignees(filing: Filing, all_reviewers: list, away: dict[int, int]) -> list[int]:
+    """Whose the filing's step is now (ids), whoever acts for them while they are away."""
     if filing.state == Filing.State.AWAITING_SIGNOFF:
-        users = get_user_model().objects.filter(pk__in=filing.pending_signer_ids())
-        return list(users)
-    return [filing.assignee] if filing.assignee_id else all_reviewers
+        return list(filing.pending_signer_ids())  # already resolved for leave
+    ids = [filing.assignee_id] if filing.assignee_id else [u.pk for u in all_reviewers]
+    return list(dict.fromkeys(signature_holder(pk, away) for pk in ids))
 
 
 @dataclass
@@ -112,13 +115,15 @@ def escalations_send(*, today: date | None = None) -> EscalationSummary:
     summary = EscalationSummary()
     told = set(EscalationLog.objects.filter(day=today).values_list("filing_id", "recipient_id"))
     all_reviewers = list(reviewers())
+    away = acting_for(today)
     owed: dict = {}
     for filing in waiting_since(today=today, days=settings.NEWMEDIA_ESCALATE_AFTER_DAYS):
-        for user in _assignees(filing, all_reviewers):
-            if (filing.pk, user.pk) not in told:
-                owed.setdefault(user, []).append(filing)
-    for user, filings in owed.items():
-        _send(recipient=user, filings=filings, day=today, to_leader=False, summary=summary)
+        for pk in _assignees(filing, all_reviewers, away):
+            if (filing.pk, pk) not in told:
+                owed.setdefault(pk, []).append(filing)
+    users = get_user_model().objects.in_bulk(list(owed))
+    for pk, filings in owed.items():
+        _send(recipient=users[pk], filings=filings, day=today, to_leader=False, summary=summary)
     late = list(waiting_since(today=today, days=settings.NEWMEDIA_ESCALATE_TO_LEADERS_AFTER_DAYS))
     if late:
         # A leader who was just reminded of a filing as its signer is not told of it again.

@@ -5,8 +5,10 @@ and the closure steps' arguments. Every step itself goes through ``steps.step_ta
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cleanup import services as cleanup_services
@@ -15,7 +17,7 @@ from registry import roles
 from registry import services as registry_services
 from registry.models import Account, Department
 
-from ..models import CLOSURE_KINDS, Filing
+from ..models import CLOSURE_KINDS, Filing, acting_for
 from ..models.filing import (
     HANDOVER_LOOP,
     HANDOVER_NOT_SAME_ROLE,
@@ -88,6 +90,10 @@ def _handover_arguments(filing: Filing, *, by, to, role: str, loops: bool) -> di
             errors.append(HANDOVER_LOOP % {"user": to.get_full_name() or to.get_username()})
     if errors:
         raise ValidationError({"to": errors})
+    # Handed to someone away: it goes to whoever acts for them (a new task follows the leave).
+    acting = signature_holder(to.pk, acting_for(timezone.localdate()))
+    if acting != to.pk and acting != getattr(by, "pk", None):
+        to = get_user_model().objects.get(pk=acting)
     return {"to": to}
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals import services
-from approvals.models import EscalationLog, Filing, Notification
+from approvals.models import EscalationLog, Filing, LeaveDelegation, Notification
 from approvals.services.escalations import escalations_send, working_days_before
 from approvals.tests.factories import filing_in
 from registry.roles import LEADER_GROUP
@@ -94,3 +94,18 @@ def test_the_command_centre_shows_the_steps_waiting_too_long(department, reviewe
         _waiting(S.SUBMITTED, department, since=dt.date(2026, 12, 1))
         page = client_for(reviewer).get(reverse("approvals:command_centre"))
     assert page.context["totals"].overdue_steps == 1
+
+
+def test_the_reminder_of_someone_away_goes_to_whoever_acts_for_them(
+    department, reviewer, second_reviewer
+):
+    late = _waiting(S.SUBMITTED, department, since=dt.date(2026, 12, 1))
+    Filing.objects.filter(pk=late.pk).update(assignee=second_reviewer)
+    LeaveDelegation.objects.create(
+        user=second_reviewer,
+        delegate=reviewer,
+        starts_on=dt.date(2026, 12, 7),
+        ends_on=dt.date(2026, 12, 11),
+    )
+    escalations_send(today=MONDAY)
+    assert list(EscalationLog.objects.values_list("recipient__username", flat=True)) == ["reviewer"]

@@ -2,10 +2,13 @@
 of them, 会签: every one), any level may return it to the filer, and a filing keeps the chain it
 entered with."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from approvals import selectors, services
@@ -13,6 +16,7 @@ from approvals.models import (
     HANDOVER_TO_REQUIRED,
     Filing,
     Handover,
+    LeaveDelegation,
     Notification,
     SignOff,
     SignOffLevel,
@@ -338,3 +342,67 @@ def test_a_reviewer_hands_submissions_over_in_bulk(
     )
     assert again.status_code == 200
     assert str(HANDOVER_TO_REQUIRED) in again.content.decode()
+
+
+# Leave (from a day to a day, what is theirs goes to a colleague of the same role).
+
+
+def _away(user, delegate, *, days=(0, 3)):
+    today = timezone.localdate()
+    leave = LeaveDelegation(
+        user=user,
+        delegate=delegate,
+        starts_on=today + dt.timedelta(days=days[0]),
+        ends_on=today + dt.timedelta(days=days[1]),
+    )
+    leave.full_clean()
+    leave.save()
+    return leave
+
+
+def test_while_a_countersigner_is_away_their_colleague_signs_for_them(
+    department, reviewer, leader, countersigners
+):
+    second, third = countersigners
+    _away(third, leader)
+    filing = _approved(department, reviewer)
+    services.step_take(_fresh(filing), "sign_off", by=leader)
+    filing = _fresh(filing)
+    assert filing.pending_signer_ids() == {second.pk, leader.pk}
+    assert [a.pk for a in selectors.signoff_queue(user=leader)] == [filing.account_id]
+    services.step_take(filing, "sign_off", by=leader)
+    assert SignOff.objects.get(filing=filing, member=third).signer == leader
+    services.step_take(_fresh(filing), "sign_off", by=second)
+    assert _fresh(filing).state == S.APPROVED
+
+
+def test_a_leave_not_yet_begun_changes_nothing(department, reviewer, leader, countersigners):
+    second, third = countersigners
+    _away(third, leader, days=(1, 3))
+    filing = _approved(department, reviewer)
+    services.step_take(_fresh(filing), "sign_off", by=leader)
+    assert _fresh(filing).pending_signer_ids() == {second.pk, third.pk}
+
+
+def test_a_submission_handed_to_a_reviewer_away_goes_to_whoever_acts_for_them(
+    department, reviewer, second_reviewer
+):
+    third = UserFactory(username="reviewer3")
+    third.groups.add(Group.objects.get(name="审核员"))
+    _away(second_reviewer, third)
+    filing = filing_in(S.SUBMITTED, department=department)
+    services.step_take(filing, "hand_over", by=reviewer, to=second_reviewer)
+    assert _fresh(filing).assignee == third
+
+
+@pytest.mark.parametrize("case", ["self", "not_same_role", "loop"])
+def test_a_wrong_leave_delegation_is_refused(case, leader, countersigners, filer):
+    second, third = countersigners
+    if case == "loop":
+        _away(second, third)
+    delegate = {"self": leader, "not_same_role": filer, "loop": second}[case]
+    away = third if case == "loop" else leader
+    with pytest.raises(ValidationError) as refused:
+        _away(away, delegate)
+    assert "delegate" in refused.value.message_dict or refused.value.messages
+    assert LeaveDelegation.objects.filter(user=away, delegate=delegate).count() == 0
