@@ -1,4 +1,6 @@
-"""Random sequences of transitions by random users of every role, checked after every step.
+"""Random sequences of transitions by random users of every role, checked after every step:
+the filing machine with a two-level sign-off chain (或签 then 会签), handovers, a countersigner
+leaving the group, and the daily escalation now and then.
 
 The expectations are written from the design table (shared/DESIGN.md), not read from the code,
 so a transition the code allows but the design does not is caught.
@@ -6,10 +8,12 @@ so a transition the code allows but the design does not is caught.
 
 import itertools
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_fsm_log.models import StateLog
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -17,7 +21,8 @@ from hypothesis.extra.django import TestCase
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from approvals import services
-from approvals.models import Filing, SignOffLevel
+from approvals.models import EscalationLog, Filing, SignOffLevel
+from approvals.services.escalations import escalations_send
 from registry.models import Account
 from registry.roles import FILER_GROUP, LEADER_GROUP, REVIEWER_GROUP
 from registry.tests.factories import AccountFactory, DepartmentFactory, UserFactory
@@ -172,6 +177,9 @@ class FilingMachine(RuleBasedStateMachine):
             self.committed[filing.pk] += 1
             REACHED[name] += 1
         self.filings[index] = after
+        # Now and then the daily escalation, on a day some days on.
+        if data.draw(st.integers(min_value=0, max_value=7)) == 0:
+            self.escalate(data.draw(st.sampled_from([0, 4, 7])))
 
     @rule()
     def a_countersigner_leaves_and_comes_back(self):
@@ -187,6 +195,24 @@ class FilingMachine(RuleBasedStateMachine):
     def _settled(self):
         logs = StateLog.objects.filter(transition="settle_signoff", object_id__in=self.committed)
         return dict(Counter(int(pk) for pk in logs.values_list("object_id", flat=True)))
+
+    def escalate(self, days_on):
+        """The daily escalation, on a day some days on: it reminds only whose the step is, once a
+        day however often it runs, and changes no state."""
+        day = timezone.localdate() + timedelta(days=days_on)
+        states = dict(Filing.objects.filter(pk__in=self.committed).values_list("pk", "state"))
+        before = EscalationLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        escalations_send(today=day)
+        assert escalations_send(today=day).reminded == 0
+        REACHED["escalated"] += EscalationLog.objects.filter(pk__gt=before).count()
+        for log in EscalationLog.objects.filter(pk__gt=before, to_leader=False):
+            filing = Filing.objects.get(pk=log.filing_id)
+            if filing.state == Filing.State.AWAITING_SIGNOFF:
+                assert log.recipient_id in filing.pending_signer_ids()
+            else:
+                assert log.recipient.groups.filter(name=REVIEWER_GROUP).exists()
+        after = dict(Filing.objects.filter(pk__in=self.committed).values_list("pk", "state"))
+        assert after == states
 
     @invariant()
     def no_filing_in_a_chain_is_left_without_someone_to_sign(self):
@@ -216,5 +242,12 @@ class TestFilingStateMachine(TestCase):
                 suppress_health_check=[HealthCheck.too_slow],
             ),
         )
-        for name in ("withdraw", "approve", "sign_off", "return_from_signoff", "settle_signoff"):
+        for name in (
+            "withdraw",
+            "approve",
+            "sign_off",
+            "return_from_signoff",
+            "hand_over_signature",
+            "escalated",
+        ):
             assert REACHED[name], f"no run took {name}"
