@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
 REQUEST_TOO_LARGE = _("The request is too large: the site accepts at most %(limit)s.")
@@ -32,3 +33,19 @@ class RequestSizeLimitMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """A page answered to a signed-in user is theirs alone (it may show whole phone numbers):
+    ``Cache-Control: private, no-store``, so that neither a shared proxy nor the browser's cache
+    keeps it. Responses that say otherwise themselves keep what they say."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
