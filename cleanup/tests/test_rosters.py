@@ -1,6 +1,9 @@
 """Reading member lists and matching them against the staff roster (cleanup.rosters and
 services.roster_upload)."""
 
+import io
+import zipfile
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -217,3 +220,23 @@ def test_only_the_departments_filers_upload(group, outsider, reviewer):
     for user in (outsider, reviewer):
         with pytest.raises(PermissionDenied):
             _upload(group, user, qq_export([("a", "张三", "1")]))
+
+
+def test_it_refuses_a_zip_bomb_and_stores_nothing(group, filer, settings):
+    """Issue 14, item 1: a small file unpacking to hundreds of megabytes held a worker until its
+    timeout when openpyxl read it; the form import's reader refuses it while counting."""
+    settings.NEWMEDIA_IMPORT_MAX_UNPACKED_BYTES = 1024 * 1024
+    workbook = xlsx_file(qq_export([("a", "张三", "1")])).read()
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for item in source.infolist():
+            bomb.writestr(item, source.read(item))
+        bomb.writestr("xl/media/padding.bin", b"\0" * (50 << 20))
+    assert len(buffer.getvalue()) < 1_000_000
+    with pytest.raises(ValidationError) as refused:
+        _upload(group, filer, upload=SimpleUploadedFile("bomb.xlsx", buffer.getvalue()))
+    assert refused.value.code == "zip_bomb"
+    assert not Roster.objects.exists()
