@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from cleanup import selectors as cleanup_selectors
+from newmedia.ids import IdMultipleChoiceField
 from registry import roles, sheets
 from registry.forms import DateInput
 from registry.models import Account, Department, PendingImport
@@ -142,7 +143,7 @@ class BulkReviewForm(forms.Form):
         help_text=_("Only to hand the selected accounts over to another reviewer."),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    filings = forms.ModelMultipleChoiceField(queryset=Filing.objects.none())
+    filings = IdMultipleChoiceField(queryset=Filing.objects.none())
 
     def __init__(self, *args, queryset, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -244,7 +245,7 @@ class NotificationsReadForm(forms.Form):
     """The notifications the user was shown and marks read: only those, never one that arrived
     after the page was drawn."""
 
-    notification = forms.ModelMultipleChoiceField(queryset=Notification.objects.none())
+    notification = IdMultipleChoiceField(queryset=Notification.objects.none())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

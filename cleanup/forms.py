@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from newmedia.ids import IdMultipleChoiceField
 from registry.models import Department
 
 from .models import RosterMember, Severity
@@ -81,7 +82,7 @@ class RosterUploadForm(forms.Form):
 
 
 class RemovalsForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(queryset=RosterMember.objects.none())
+    members = IdMultipleChoiceField(queryset=RosterMember.objects.none())
 
     def __init__(self, *args, roster, **kwargs):
         super().__init__(*args, **kwargs)
