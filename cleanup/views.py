@@ -8,12 +8,17 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+
+from registry import roles
 
 from . import selectors, services
 from .forms import DecideForm, FindingFilter, RemovalsForm, RosterUploadForm, column_letter
 from .models import MemberMatch
 from .rosters import MappingNeeded
+
+STAFF_ELSEWHERE = gettext_lazy("Staff (another department)")
 
 
 def _render_roster(request, account, *, upload_form=None, columns=None, status=200):
@@ -25,10 +30,16 @@ def _render_roster(request, account, *, upload_form=None, columns=None, status=2
         page = Paginator(members, settings.NEWMEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
         candidates = selectors.candidate_staff(members=page.object_list)
+        # A filer learns that a member is staff of another department, never who (their name,
+        # number and department are that department's); reviewers see everyone.
+        reveal = roles.sees_all(request.user)
         for member in page.object_list:
-            member.candidate_staff = [
-                candidates[pk] for pk in member.candidates if pk in candidates
+            member.candidate_options = [
+                (staff.pk, _shown(staff, account.department_id, reveal))
+                for staff in (candidates[pk] for pk in member.candidates if pk in candidates)
             ]
+            if member.staff is not None:
+                member.staff_shown = _shown(member.staff, account.department_id, reveal)
     context = {
         "account": account,
         "summary": summary,
@@ -40,6 +51,12 @@ def _render_roster(request, account, *, upload_form=None, columns=None, status=2
         "may_write": services.may_write_roster(user=request.user, account=account),
     }
     return render(request, "cleanup/roster_detail.html", context, status=status)
+
+
+def _shown(staff, department_id: int, reveal: bool) -> str:
+    if reveal or staff.department_id == department_id:
+        return f"{staff.name}，{staff.department.name}"
+    return str(STAFF_ELSEWHERE)
 
 
 def _roster_url(account, mark: str) -> str:

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Account
+from registry.tests.factories import DepartmentFactory, StaffFactory
 
 from .. import services
 from ..models import MemberMatch
@@ -69,3 +70,24 @@ def test_it_escapes_what_the_file_said(client_for, filer, department):
 
 def test_it_needs_a_login(client, group):
     assert client.get(_url(group)).status_code == 302
+
+
+def test_a_filer_learns_a_member_is_staff_elsewhere_but_not_who(
+    client_for, filer, reviewer, department
+):
+    """Issue 14, item 2: a roster of guessed names listed other departments' staff, with their
+    departments, to the filer. The check stays (not an outsider); the identity goes."""
+    account = fine_account(department, number="612345678")
+    StaffFactory(department=DepartmentFactory(name="财税金融学院"), name="李四")
+    for name in ("甲学院", "乙学院"):  # two namesakes elsewhere: the member is ambiguous
+        StaffFactory(department=DepartmentFactory(name=name), name="王五")
+    services.roster_upload(
+        account=account,
+        by=filer,
+        upload=csv_file(qq_export([("四哥", "李四", "1"), ("五五", "王五", "2")])),
+    )
+    body = client_for(filer).get(_url(account)).content.decode()
+    assert body.count("在编教职工（其他单位）") == 3
+    assert not any(name in body for name in ("财税金融学院", "甲学院", "乙学院"))
+    seen = client_for(reviewer).get(_url(account)).content.decode()
+    assert all(name in seen for name in ("财税金融学院", "甲学院", "乙学院"))
