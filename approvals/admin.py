@@ -22,6 +22,7 @@ from registry.admin import (
     AuditedImportMixin,
     NoDeleteAdmin,
     PersonalDataAdminMixin,
+    SafeExportMixin,
     SheetImportAdminMixin,
 )
 from registry.forms import AccountForm
@@ -95,6 +96,7 @@ class AccountAdminForm(forms.ModelForm):
 
 @admin.register(Account)
 class AccountAdmin(
+    SafeExportMixin,
     SheetImportAdminMixin,
     PersonalDataAdminMixin,
     AuditedImportMixin,

@@ -8,6 +8,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 
 from . import personal_data, roles
+from .formats import EXPORT_FORMATS
 from .forms import PersonalDataExportForm
 from .layouts import STAFF
 from .models import ColumnMapping, Department, Staff
@@ -27,6 +28,12 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SafeExportMixin:
+    """The admin's exports write formula-like text whole and as text (registry.formats)."""
+
+    export_formats = EXPORT_FORMATS
 
 
 class AuditedImportMixin:
@@ -233,7 +240,7 @@ def _unmask_requested(form) -> bool:
 
 
 @admin.register(Department)
-class DepartmentAdmin(AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin):
+class DepartmentAdmin(SafeExportMixin, AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin):
     resource_classes = [DepartmentResource]
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
@@ -243,6 +250,7 @@ class DepartmentAdmin(AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin)
 
 @admin.register(Staff)
 class StaffAdmin(
+    SafeExportMixin,
     SheetImportAdminMixin,
     PersonalDataAdminMixin,
     AuditedImportMixin,

@@ -301,7 +301,9 @@ CELERY_BEAT_SCHEDULE = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_FSM_LOG_STORAGE_METHOD = "django_fsm_log.backends.SimpleBackend"
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# The library's own escaping drops a leading "=" from the data: the admin exports through
+# registry.formats instead, which writes formula-like text whole, as text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # Import and export are permissions of their own (registry's import_<model> / export_<model>):
 # by default the library lets everyone who may add or view a model import or export it.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
