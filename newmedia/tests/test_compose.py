@@ -83,6 +83,14 @@ def test_the_web_command_migrates_then_serves_the_wsgi_application(services):
     assert "--workers" in serve and serve[serve.index("--workers") + 1] == "${WEB_CONCURRENCY:-3}"
 
 
+def test_gunicorn_says_its_timeout_and_the_bulk_review_ends_well_before_it(services, settings):
+    """Item 1 of issue 14: the worker timeout is set, not left to gunicorn's default, and a bulk
+    action stops taking rows (NEWMEDIA_BULK_SECONDS) well before it."""
+    _migrate, serve = _shell_steps(services["web"])
+    assert serve[serve.index("--timeout") + 1] == "${WEB_TIMEOUT:-30}"
+    assert settings.NEWMEDIA_BULK_SECONDS < 30
+
+
 def test_gunicorn_writes_its_access_log_with_the_request_id(services):
     """Item 13 of issue 14: the access log, to the container's output, names each request."""
     _migrate, serve = _shell_steps(services["web"])
