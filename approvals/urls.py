@@ -17,6 +17,7 @@ urlpatterns = [
         name="account_transition",
     ),
     path("review/", views.review_queue, name="review_queue"),
+    path("accounts/submit-drafts/", views.drafts_submit, name="drafts_submit"),
     path("signoffs/", views.signoff_queue, name="signoff_queue"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("returns/", views.return_list, name="return_list"),

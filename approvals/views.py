@@ -248,22 +248,7 @@ def review_queue(request):
             comment=form.cleaned_data["comment"],
             **form.step_arguments(),
         )
-        if done:
-            messages.success(
-                request,
-                _("%(action)s: %(count)d accounts done: %(accounts)s.")
-                % {
-                    "action": services.step_label(Filing, form.cleaned_data["action"]),
-                    "count": len(done),
-                    "accounts": "、".join(str(filing.account) for filing in done),
-                },
-            )
-        for filing, reason in refused:
-            messages.error(
-                request,
-                _("%(account)s was not changed: %(reason)s")
-                % {"account": filing.account, "reason": reason},
-            )
+        _bulk_messages(request, form.cleaned_data["action"], done, refused)
         return redirect("approvals:review_queue")
     page = Paginator(selectors.review_queue(user=request.user), settings.NEWMEDIA_PAGE_SIZE)
     return render(
@@ -271,6 +256,39 @@ def review_queue(request):
         "approvals/review_queue.html",
         {"form": form, "page": page.get_page(request.GET.get("page"))},
     )
+
+
+def _bulk_messages(request, action: str, done, refused) -> None:
+    """What a step on many accounts did: the accounts done, and each not done with why."""
+    if done:
+        messages.success(
+            request,
+            _("%(action)s: %(count)d accounts done: %(accounts)s.")
+            % {
+                "action": services.step_label(Filing, action),
+                "count": len(done),
+                "accounts": "、".join(str(filing.account) for filing in done),
+            },
+        )
+    for filing, reason in refused:
+        messages.error(
+            request,
+            _("%(account)s was not changed: %(reason)s")
+            % {"account": filing.account, "reason": reason},
+        )
+
+
+@login_required
+@require_POST
+def drafts_submit(request):
+    """A filer submits all the departments' drafts that are complete, in one click."""
+    if not roles.filer_department_ids(request.user):
+        raise PermissionDenied(_("Only a department's filers submit its accounts."))
+    done, refused = services.filings_submit_drafts(by=request.user)
+    if not done and not refused:
+        messages.info(request, _("There are no drafts to submit."))
+    _bulk_messages(request, "submit", done, refused)
+    return redirect("approvals:dashboard")
 
 
 @login_required

@@ -143,6 +143,21 @@ def signoffs_settle(*, group_ids) -> int:
     return settled
 
 
+def filings_submit_drafts(*, by) -> tuple[list[Filing], list[tuple[Filing, str]]]:
+    """A filer submits every draft of their departments at once (after an import whose R6 box
+    was ticked, nobody need open each account); each is checked on its own, as the bulk review's
+    rows are, and those that cannot go yet are returned with the reasons."""
+    drafts = (
+        Filing.objects.filter(
+            state=Filing.State.DRAFT,
+            account__department_id__in=roles.filer_department_ids(by),
+        )
+        .select_related("account__department")
+        .order_by("account__name", "pk")
+    )
+    return filings_bulk_review(filings=drafts, action="submit", by=by, expected_state=None)
+
+
 def check_department_writer(*, user, department: Department, permission: str) -> None:
     """Only the department's filers, or those who see every department, write its accounts."""
     if not user.has_perm(permission) or not (
@@ -192,7 +207,13 @@ def account_edit(*, account: Account, by, version: int) -> Account:
 
 
 def filings_bulk_review(
-    *, filings, action: str, by, comment: str = "", **arguments
+    *,
+    filings,
+    action: str,
+    by,
+    comment: str = "",
+    expected_state: str | None = Filing.State.SUBMITTED,
+    **arguments,
 ) -> tuple[list[Filing], list[tuple[Filing, str]]]:
     """Take one reviewer action on many submitted filings, each row checked and saved on its own.
 
@@ -214,7 +235,7 @@ def filings_bulk_review(
                     action,
                     by=by,
                     comment=comment,
-                    expected_state=Filing.State.SUBMITTED,
+                    expected_state=expected_state or filing.state,
                     **arguments,
                 )
             except (ValidationError, PermissionDenied) as exc:
