@@ -593,8 +593,8 @@ def parse_args():
         type=int,
         default=0,
         metavar="N",
-        help="afterwards, cProfile N in-process requests of the account list, the command "
-        "centre and the changelist",
+        help="afterwards, cProfile N in-process requests of the account list, the dashboard, "
+        "the command centre and the changelist",
     )
     parser.add_argument(
         "--analyze",
@@ -805,6 +805,7 @@ def measure(args, tmpdir: Path, database_url: str) -> int:
                 cookies,
                 [
                     ("reviewer", "/accounts/"),
+                    ("reviewer", "/"),
                     ("reviewer", "/centre/"),
                     ("superuser", "/admin/registry/account/"),
                 ],
