@@ -286,7 +286,8 @@ class Site:
         return worker
 
     def logs(self) -> str:
-        return "\n".join(f"--- worker {w.name} ---\n{w.tail()}" for w in self.workers)
+        workers = "\n".join(f"--- worker {w.name} ---\n{w.tail()}" for w in self.workers)
+        return f"{workers}\n--- the database's sessions ---\n{_sessions()}"
 
     def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -480,15 +481,51 @@ def _waiting_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def _waiting_to_claim() -> bool:
-    """A worker waits on a lock to claim an email (not to mark one it has sent)."""
+def _sessions() -> str:
+    """What every other session of the test database is doing, for a failure's report."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query LIKE %s",
-            ['UPDATE "approvals_notification" SET "email_claimed_at"%'],
+            "SELECT pid, state, wait_event_type, wait_event, xact_start, left(query, 160) "
+            "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        return cursor.fetchone()[0] > 0
+        return "\n".join(" | ".join(map(str, row)) for row in cursor.fetchall())
+
+
+CLAIM = 'UPDATE "approvals_notification" SET "email_claimed_at"'
+
+
+def _blocked_by(side: psycopg.Connection) -> str | None:
+    """The statement of a session that waits on a lock the side connection holds, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT query FROM pg_stat_activity "
+            "WHERE datname = current_database() AND %s = ANY(pg_blocking_pids(pid))",
+            [side.info.backend_pid],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+@contextmanager
+def _waiting_to_claim(site: "Site") -> Iterator[psycopg.Connection]:
+    """Lock every email nobody has claimed yet, until the worker waits to claim the next one.
+
+    The email being sent is not locked, so the worker marks it and then waits, before it sends
+    the next. Unless the claim of the one being sent committed while the SELECT ran: PostgreSQL
+    then locks the row's new version before it finds that the row no longer matches, and keeps
+    the lock, so that the worker waits to mark what it has sent. The locks are let go then (the
+    worker marks it and goes on) and taken again.
+    """
+    for _attempt in range(20):
+        with holding(
+            "SELECT id FROM approvals_notification "
+            "WHERE email_sent_at IS NULL AND email_claimed_at IS NULL FOR UPDATE"
+        ) as side:
+            site.wait_for(lambda: _blocked_by(side), "the worker to wait on a locked email")
+            if _blocked_by(side).startswith(CLAIM):
+                yield side
+                return
+    pytest.fail(f"the worker never waited to claim an email\n{site.logs()}")
 
 
 def _sent() -> int:
@@ -580,13 +617,7 @@ def test_a_worker_killed_while_sending_leaves_the_rerun_exactly_what_was_owed(si
     first.wait_ready()
     sweep_reminders.delay(DAY.isoformat())
     site.wait_for(lambda: delivered(site.mail), "the first email")
-    # Lock every email nobody has claimed yet: the one being sent is marked (its row is not
-    # locked), and the worker then waits to claim the next, before sending it.
-    with holding(
-        "SELECT id FROM approvals_notification "
-        "WHERE email_sent_at IS NULL AND email_claimed_at IS NULL FOR UPDATE"
-    ) as side:
-        site.wait_for(_waiting_to_claim, "the worker to wait to claim the next email")
+    with _waiting_to_claim(site) as side:
         first.kill()
         unsent = side.execute(
             "SELECT count(*) FROM approvals_notification WHERE email_sent_at IS NULL"
