@@ -7,7 +7,30 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditImmutable(Exception):
-    """An audit row was about to be changed or deleted one by one; only the purge removes rows."""
+    """An audit row was about to be changed or deleted; only the retention purge removes rows.
+
+    The database refuses the same (audit/triggers.py); this says so before the query is sent.
+    """
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Refuses update and delete, bulk_update included (it updates through ``update``)."""
+
+    def update(self, **kwargs):
+        # The one update allowed: a deleted user's rows lose the link (on_delete=SET_NULL), and
+        # keep the user name as text.
+        if kwargs == {"user": None}:
+            return super().update(**kwargs)
+        raise AuditImmutable("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditImmutable("Audit events cannot be deleted; the retention purge does.")
+
+    def purge_before(self, cutoff) -> int:
+        """Delete the rows older than ``cutoff``: the retention purge, the one path that deletes
+        (the database refuses rows younger than the retention period all the same)."""
+        deleted, _by_model = super(AuditEventQuerySet, self.filter(timestamp__lt=cutoff)).delete()
+        return deleted
 
 
 class AuditEvent(models.Model):
@@ -48,7 +71,11 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
+        # Django's own deletions and SET_NULL updates go through the base manager: ours.
+        base_manager_name = "objects"
         ordering = ["-timestamp", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")

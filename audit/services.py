@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from .context import current_client_ip
 from .models import AuditEvent
@@ -37,8 +37,11 @@ def audit_record(
     )
 
 
-def audit_purge(*, now=None) -> int:
-    """Delete the rows older than the retention period; the only way rows ever leave."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.NEWMEDIA_AUDIT_RETENTION_DAYS)
-    deleted, _by_model = AuditEvent.objects.filter(timestamp__lt=cutoff).delete()
-    return deleted
+def audit_purge() -> int:
+    """Delete the rows older than the retention period; the only way rows ever leave.
+
+    The period is counted on the database's clock, the one its triggers use to refuse younger
+    rows (audit/triggers.py), so that a web or worker clock running ahead cannot trip them.
+    """
+    days = settings.NEWMEDIA_AUDIT_RETENTION_DAYS
+    return AuditEvent.objects.purge_before(Now() - timedelta(days=days))

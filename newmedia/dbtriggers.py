@@ -6,7 +6,8 @@ remade); PostgreSQL refuses to change the type of a column that a trigger names.
 drops every declared set before it runs anything (``pre_migrate``) and creates each set again
 once all migrations have run (``post_migrate``), then lets the set recount what it keeps, since
 the writes made while it was gone were not counted. A generated migration therefore needs no
-care, whichever table it alters. ``flush`` (the tests' reset) sends ``post_migrate`` as well.
+care, whichever table it alters. ``flush`` (the tests' reset) drops every set before it empties
+the tables and creates them again after (newmedia/management/commands/flush.py).
 
 An app declares its sets in ``AppConfig.ready()`` with :func:`declare`; they are dropped and
 created when ``migrate`` reaches that app's label.

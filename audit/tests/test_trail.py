@@ -1,19 +1,16 @@
 """Rows are written for what matters, carry the real client address, and cannot be rewritten."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from approvals import services
 from approvals.models import Filing
 from approvals.tests.factories import filing_in
 from audit.client import client_ip
 from audit.models import AuditEvent, AuditImmutable
-from audit.services import audit_purge, audit_record
+from audit.services import audit_record
 
 Action, Outcome = AuditEvent.Action, AuditEvent.Outcome
 
@@ -51,18 +48,6 @@ def test_it_keeps_the_name_of_a_user_who_is_gone(db, filer):
     filer.delete()
     event = AuditEvent.objects.get()
     assert (event.user, event.username) == (None, "filer")
-
-
-def test_it_purges_only_rows_past_the_retention(db, settings, reviewer):
-    settings.NEWMEDIA_AUDIT_RETENTION_DAYS = 180
-    now = timezone.now()
-    old = audit_record(action=Action.LOGIN, user=reviewer)
-    recent = audit_record(action=Action.LOGIN, user=reviewer)
-    AuditEvent.objects.filter(pk=old.pk).update(timestamp=now - timedelta(days=181))
-    AuditEvent.objects.filter(pk=recent.pk).update(timestamp=now - timedelta(days=179))
-    assert audit_purge(now=now) == 1
-    assert list(AuditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
-    assert audit_purge(now=now) == 0
 
 
 def test_it_records_a_transition_with_who_what_and_where(client_for, filer, department, settings):
