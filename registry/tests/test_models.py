@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from registry.models import Account, forbidden_name_match
 from registry.tests.factories import AccountFactory, DepartmentFactory, StaffFactory
@@ -99,3 +100,13 @@ def test_it_lists_the_columns_missing_for_a_submission():
         str(field(name).verbose_name)
         for name in ("purpose", "number", "account_type", "disposition_reason")
     ]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_platform_shown_is_djangos_display_for_every_platform(language):
+    with translation.override(language):
+        for platform in Account.Platform:
+            account = Account(name="群", platform=platform)
+            assert account.platform_display == str(account.get_platform_display())
+            assert str(account) == f"群（{account.get_platform_display()}）"
+    assert Account(name="群", platform="gone").platform_display == "gone"  # a value since removed
