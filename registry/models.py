@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from newmedia.choices import choice_label
+
 from .querysets import AccountQuerySet, DepartmentQuerySet, StaffQuerySet
 
 phone_validator = RegexValidator(
@@ -429,13 +431,9 @@ class Account(models.Model):
 
     @property
     def platform_display(self) -> str:
-        """``get_platform_display()`` by one look-up: Django's rebuilds and hashes the whole list
-        of choices, translating every label, on each call, and every row of a list names its
-        account (a tenth of the dashboard's time)."""
-        try:
-            return str(Platform(self.platform).label)
-        except ValueError:
-            return self.platform
+        """``get_platform_display()`` from the labels' cache (newmedia/choices.py): every row of
+        a list names its account."""
+        return choice_label(self, "platform")
 
     @property
     def forbidden_pattern(self) -> str | None:
