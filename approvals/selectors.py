@@ -122,18 +122,19 @@ def _who(user) -> str:
 
 def state_history(*, instance) -> list[HistoryEntry]:
     """Each logged step of a record of any of the app's state machines, oldest first."""
-    model = type(instance)
-    return [
-        HistoryEntry(
-            when=log.timestamp,
-            who=_who(log.by),
-            action=str(model.machine[log.transition].label),
-            source=model.State(log.source_state).label if log.source_state else "",
-            target=model.State(log.state).label,
-            comment=log.description or "",
-        )
-        for log in StateLog.objects.for_(instance).select_related("by").order_by("timestamp", "pk")
-    ]
+    logs = StateLog.objects.for_(instance).select_related("by").order_by("timestamp", "pk")
+    return [_history_entry(type(instance), log) for log in logs]
+
+
+def _history_entry(model, log: StateLog) -> HistoryEntry:
+    return HistoryEntry(
+        when=log.timestamp,
+        who=_who(log.by),
+        action=str(model.machine[log.transition].label),
+        source=model.State(log.source_state).label if log.source_state else "",
+        target=model.State(log.state).label,
+        comment=log.description or "",
+    )
 
 
 def filing_history(*, filing: Filing) -> list[HistoryEntry]:
@@ -148,6 +149,21 @@ def filing_history(*, filing: Filing) -> list[HistoryEntry]:
         comment="",
     )
     return [created, *state_history(instance=filing)]
+
+
+def return_note(*, filing: Filing) -> HistoryEntry | None:
+    """Why a returned account was returned: its latest step into 退回修改, who took it and what
+    they asked for; None unless the account is returned now."""
+    if filing.state != Filing.State.RETURNED:
+        return None
+    log = (
+        StateLog.objects.for_(filing)
+        .filter(state=Filing.State.RETURNED)
+        .select_related("by")
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    return _history_entry(Filing, log) if log is not None else None
 
 
 def tallies(*, user):

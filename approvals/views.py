@@ -118,6 +118,7 @@ def _render_detail(request, account, *, bound=None, status=200):
         "filing": account.filing,
         "actions": _step_actions(request, account.filing, bound),
         "history": selectors.filing_history(filing=account.filing),
+        "returned": selectors.return_note(filing=account.filing),
         "chain": selectors.signoff_chain(filing=account.filing),
         "findings": cleanup_selectors.account_findings(account_id=account.pk),
     }
@@ -144,7 +145,23 @@ def account_create(request):
         else:
             messages.success(request, _("The account was saved as a draft."))
             return redirect(form.instance)
-    return render(request, "approvals/account_form.html", {"form": form})
+    return render(
+        request,
+        "approvals/account_form.html",
+        {"form": form, "help": EDIT_HELP[Filing.State.DRAFT]},
+    )
+
+
+# What saving does, said at the top of the edit form, for each state the form is open in.
+EDIT_HELP = {
+    Filing.State.DRAFT: gettext_lazy(
+        "Save as often as you like: the account stays a draft until you submit it from its page."
+    ),
+    Filing.State.RETURNED: gettext_lazy(
+        "The account stays returned while you change it: save, then submit it again from its "
+        "page, and the reviewer sees it once more."
+    ),
+}
 
 
 @login_required
@@ -162,19 +179,21 @@ def account_edit(request, pk):
             services.NOT_EDITABLE % {"state": account.filing.get_state_display()},
         )
         return redirect(account)
-    # The clean-up checks' suggestion prefills a "keep" proposal, visibly; saving is the filer's.
+    # The clean-up checks' suggestion is offered for a "keep" proposal; it fills the form only
+    # when the filer asks (采纳建议, ?adopt=1), and saving is still theirs.
     suggestion = (
         cleanup_selectors.suggested_disposition(account_id=account.pk)
         if request.method == "GET" and account.disposition == account.Disposition.KEEP
         else None
     )
+    adopted = bool(suggestion) and request.GET.get("adopt") == "1"
     initial = (
         {
             "disposition": suggestion.kind,
             "merge_into": suggestion.merge_into_id,
             "disposition_reason": suggestion.reason[:200],
         }
-        if suggestion
+        if adopted
         else None
     )
     form = AccountForm(request.POST or None, instance=account, user=request.user, initial=initial)
@@ -194,7 +213,14 @@ def account_edit(request, pk):
     return render(
         request,
         "approvals/account_form.html",
-        {"form": form, "account": account, "suggestion": suggestion},
+        {
+            "form": form,
+            "account": account,
+            "suggestion": suggestion,
+            "adopted": adopted,
+            "returned": selectors.return_note(filing=account.filing),
+            "help": EDIT_HELP[account.filing.state],
+        },
     )
 
 

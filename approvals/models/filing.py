@@ -16,11 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from cleanup import selectors as cleanup_selectors
+from newmedia.choices import choice_label
 from registry.models import Account
 
 from ..querysets import FilingQuerySet
 from .signoff import Handover, SignOff, SignOffLevel, SignOffMode, acting_for
 from .steps import Actor, Audience, Machine, Route, Step, Upload
+
+REPORTED_LABEL = _("Reported, awaiting confirmation")
 
 CLOSURE_KINDS = [(value, label) for value, label in Account.Disposition.choices if value != "keep"]
 
@@ -511,6 +514,14 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
 
     def get_absolute_url(self):
         return reverse("approvals:account_detail", args=[self.account_id])
+
+    @property
+    def state_shown(self) -> str:
+        """The state as its badge names it: a closure the filer reported done waits for the
+        reviewer's confirmation (已报告，待确认), which "closing" alone does not say."""
+        if self.state == self.State.CLOSING and self.closure_reported_at:
+            return str(REPORTED_LABEL)
+        return choice_label(self, "state")
 
     def owning_department(self):
         return self.account.department

@@ -66,12 +66,43 @@ def test_a_merge_suggestion_names_the_survivor(department, reviewer):
     assert form.fields["merge_into"].initial == survivor.account_id
 
 
-def test_the_filers_edit_form_is_prefilled_and_says_so(client_for, filer, department):
+def test_the_filers_edit_form_offers_the_suggestion_and_fills_nothing_in(
+    client_for, filer, department
+):
     filing = filing_in(Filing.State.DRAFT, department=department, last_active_on=days_ago(120))
     services.findings_evaluate()
-    response = client_for(filer).get(reverse("approvals:account_edit", args=[filing.account_id]))
-    form = response.context["form"]
-    assert form.initial["disposition"] == "dissolve"
+    url = reverse("approvals:account_edit", args=[filing.account_id])
+    response = client_for(filer).get(url)
+    assert response.context["form"].initial["disposition"] == "keep"  # the filer's own proposal
     assert response.context["suggestion"].kind == "dissolve"
+    assert 'href="?adopt=1"' in response.content.decode()  # 采纳建议
+
+
+def test_the_suggestion_fills_the_form_only_when_the_filer_adopts_it(client_for, filer, department):
+    filing = filing_in(Filing.State.DRAFT, department=department, last_active_on=days_ago(120))
+    services.findings_evaluate()
+    url = reverse("approvals:account_edit", args=[filing.account_id])
+    response = client_for(filer).get(url, {"adopt": "1"})
+    assert response.context["form"].initial["disposition"] == "dissolve"
+    assert response.context["adopted"]
     # Only a prefill: the stored proposal is unchanged until the filer saves.
     assert Account.objects.get(pk=filing.account_id).disposition == "keep"
+
+
+def test_saving_an_unrelated_change_keeps_the_kept_account_kept(client_for, filer, department):
+    """The edit form once came prefilled with the suggestion: fixing the purpose turned a kept
+    group into 解散 without the filer noticing."""
+    filing = filing_in(Filing.State.DRAFT, department=department, last_active_on=days_ago(120))
+    services.findings_evaluate()
+    url = reverse("approvals:account_edit", args=[filing.account_id])
+    form = client_for(filer).get(url).context["form"]
+    data = {
+        name: value
+        for name, field in form.fields.items()
+        if (value := form[name].value()) is not None and value != ""
+    }
+    data["purpose"] = "课程通知与答疑"
+    response = client_for(filer).post(url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    account = Account.objects.get(pk=filing.account_id)
+    assert (account.purpose, account.disposition) == ("课程通知与答疑", "keep")
