@@ -27,7 +27,7 @@ from registry.admin import (
 )
 from registry.forms import AccountForm
 from registry.layouts import FORM
-from registry.models import Account
+from registry.models import Account, AccountChange
 from registry.resources import AccountResource
 
 from . import selectors, services
@@ -156,7 +156,10 @@ class AccountAdmin(
         if change:
             with transaction.atomic():
                 registry_services.account_update(
-                    account=obj, version=form.cleaned_data["expected_version"]
+                    account=obj,
+                    version=form.cleaned_data["expected_version"],
+                    by=request.user,
+                    path=AccountChange.Path.ADMIN,
                 )
                 departments = {obj.department_id, form.initial.get("department")}
                 cleanup_services.findings_refresh(department_ids=departments)

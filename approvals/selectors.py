@@ -22,11 +22,14 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django_fsm_log.models import StateLog
 
 from cleanup.models import Finding, RosterMember, Severity
+from newmedia.choices import choice_label
 from registry import roles
-from registry.models import Account, Department
+from registry.models import Account, AccountChange, Department
+from registry.personal_data import phone_fields, shown_phone
 
 from .models import (
     ACCOUNTS_OPEN,
@@ -164,6 +167,132 @@ def return_note(*, filing: Filing) -> HistoryEntry | None:
         .first()
     )
     return _history_entry(Filing, log) if log is not None else None
+
+
+@dataclass
+class FactChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class ChangeEntry:
+    when: datetime
+    who: str
+    path: str
+    facts: list[FactChange]
+
+
+CHANGES_PER_PAGE = 20
+
+
+@dataclass
+class ChangesPage:
+    """A page of the field history, newest first; pages are counted from 1 and only said to go
+    on when the next has a change (no count of them all)."""
+
+    entries: list[ChangeEntry]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def account_changes(*, account: Account, user, page: str | int | None = None) -> ChangesPage:
+    """A page of the account's field history, newest first, each change's values shown as the
+    user may see them (phone numbers masked for those who may not see them whole); one query."""
+    number = max(1, min(int(page), 10**6)) if str(page or "").isdigit() else 1
+    start = (number - 1) * CHANGES_PER_PAGE
+    rows = list(
+        AccountChange.objects.filter(account=account)
+        .select_related("by")
+        .order_by("-changed_at", "-pk")[start : start + CHANGES_PER_PAGE + 1]
+    )
+    shown = _FactValues(account=account, user=user, changes=[c.changes for c in rows])
+    entries = [
+        ChangeEntry(
+            when=change.changed_at,
+            who=_who(change.by),
+            path=choice_label(change, "path"),
+            facts=shown.facts(change.changes),
+        )
+        for change in rows[:CHANGES_PER_PAGE]
+    ]
+    return ChangesPage(entries=entries, number=number, has_next=len(rows) > CHANGES_PER_PAGE)
+
+
+def changed_since_submitted(*, account: Account, user) -> list[FactChange] | None:
+    """For an account submitted again: what changed between its last two submissions, each
+    field's value then and now; None when it was submitted once or not at all."""
+    if account.filing.state != Filing.State.SUBMITTED:
+        return None
+    submits = list(
+        StateLog.objects.for_(account.filing)
+        .filter(transition="submit")
+        .order_by("-timestamp", "-pk")
+        .values_list("timestamp", flat=True)[:2]
+    )
+    if len(submits) < 2:
+        return None
+    latest, previous = submits
+    merged: dict[str, list] = {}
+    for change in AccountChange.objects.filter(
+        account=account, changed_at__gt=previous, changed_at__lte=latest
+    ).order_by("changed_at", "pk"):
+        for name, (old, new) in change.changes.items():
+            merged.setdefault(name, [old, new])[1] = new
+    net = {name: pair for name, pair in merged.items() if pair[0] != pair[1]}
+    return _FactValues(account=account, user=user, changes=[net]).facts(net)
+
+
+class _FactValues:
+    """Raw values of a page of changes, shown: choices by label, related records by name (one
+    query per kind), dates as stored, phone numbers as the user may see them."""
+
+    def __init__(self, *, account: Account, user, changes: list[dict]):
+        self.account, self.user = account, user
+        ids: dict[str, set] = {"department": set(), "merge_into": set()}
+        for change in changes:
+            for name in ids.keys() & change.keys():
+                ids[name].update(v for v in change[name] if v is not None)
+        self.names = {
+            "department": dict(
+                Department.objects.filter(pk__in=ids["department"]).values_list("pk", "name")
+            ),
+            "merge_into": {
+                a.pk: str(a)
+                for a in Account.objects.filter(pk__in=ids["merge_into"]).only("name", "platform")
+            },
+        }
+
+    def facts(self, change: dict) -> list[FactChange]:
+        return [
+            FactChange(
+                label=str(Account._meta.get_field(name).verbose_name),
+                old=self.value(name, old),
+                new=self.value(name, new),
+            )
+            for name in AccountChange.FIELDS
+            if name in change
+            for old, new in [change[name]]
+        ]
+
+    def value(self, name: str, value) -> str:
+        if value in (None, ""):
+            return "—"
+        if name in self.names:
+            return self.names[name].get(value, str(value))
+        if name in phone_fields(Account):
+            return shown_phone(value, user=self.user, department_id=self.account.department_id)
+        field = Account._meta.get_field(name)
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return pgettext("a fact's value", "yes") if value else pgettext("a fact's value", "no")
+        return str(value)
 
 
 def tallies(*, user):

@@ -119,6 +119,10 @@ def _render_detail(request, account, *, bound=None, status=200):
         "actions": _step_actions(request, account.filing, bound),
         "history": selectors.filing_history(filing=account.filing),
         "returned": selectors.return_note(filing=account.filing),
+        "changes": selectors.account_changes(
+            account=account, user=request.user, page=request.GET.get("changes")
+        ),
+        "since_submitted": selectors.changed_since_submitted(account=account, user=request.user),
         "chain": selectors.signoff_chain(filing=account.filing),
         "findings": cleanup_selectors.account_findings(account_id=account.pk),
     }

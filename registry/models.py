@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from newmedia.choices import choice_label
@@ -467,6 +468,44 @@ class Account(models.Model):
             for field in required
             if not getattr(self, field)
         ]
+
+
+class AccountChange(models.Model):
+    """One change to an account's facts: who, when, by which path, and each field's old and new
+    value (raw, as stored, so that they are shown in the reader's language)."""
+
+    class Path(models.TextChoices):
+        SITE = "site", _("Edited on the site")
+        ADMIN = "admin", _("Corrected in the admin")
+        IMPORT = "import", _("Imported from a spreadsheet")
+
+    # The facts whose changes are kept: the form's columns, and the other platform's name.
+    FIELDS = (*Account.FORM_COLUMNS, "platform_name")
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="changes", verbose_name=_("account")
+    )
+    changed_at = models.DateTimeField(_("time"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    path = models.CharField(_("path"), max_length=16, choices=Path.choices)
+    # {field name: [old, new]}: dates as ISO text, related records by id.
+    changes = models.JSONField(_("changes"))
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("change to an account")
+        verbose_name_plural = _("changes to accounts")
+        indexes = [models.Index(fields=["account", "changed_at"], name="registry_change_account")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.changed_at:%Y-%m-%d %H:%M} {self.get_path_display()}"
 
 
 class PendingImport(models.Model):

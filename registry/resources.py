@@ -24,9 +24,10 @@ from .layouts import (
     staff_parsers,
     survivor_number,
 )
-from .models import Account, Department, Staff
+from .models import Account, AccountChange, Department, Staff
 from .office_forms import ABSENT
 from .personal_data import mask_phone
+from .services import account_changes_record
 from .sheets import header_key, is_blank, read_sheet
 
 
@@ -509,6 +510,14 @@ class FormAccountResource(SheetResource):
 
     def extra_columns(self):
         return ()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        # Each changed row's facts before the import go into its field history (the upsert
+        # clears the list; the history is written in the import's transaction).
+        changed = [] if dry_run else [(i, i._import_before) for i in self.update_instances]
+        super().bulk_update(using_transactions, dry_run, raise_errors, batch_size, result)
+        if changed and not (result and result.has_errors()):
+            account_changes_record(changed=changed, by=self.user, path=AccountChange.Path.IMPORT)
 
     def row_key(self, row):
         platform, number = row.get("platform"), row.get("number") or ""

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Account, Department, PendingImport, Staff
+from .models import Account, AccountChange, Department, PendingImport, Staff
 from .uploads import PENDING_FOLDER, generated_name, purge_pending_uploads
 
 STALE_EDIT = _(
@@ -46,8 +46,9 @@ def account_create(*, account: Account, by) -> Account:
 
 
 @transaction.atomic
-def account_update(*, account: Account, version: int) -> Account:
-    """Save the changes made to an account that was opened at ``version``; refuse a stale edit."""
+def account_update(*, account: Account, version: int, by, path: str) -> Account:
+    """Save the changes made to an account that was opened at ``version``; refuse a stale edit.
+    What changed goes into the account's field history, with who and which path."""
     _link_staff(account)
     account.full_clean()
     claimed = Account.objects.filter(pk=account.pk, version=version).update(
@@ -55,9 +56,38 @@ def account_update(*, account: Account, version: int) -> Account:
     )
     if not claimed:
         raise ValidationError(STALE_EDIT, code="stale")
+    # Read under the row lock the claim took: nobody changes it between this and the save.
+    stored = Account.objects.filter(pk=account.pk).values(*_ATTNAMES.values()).get()
+    before = {name: stored[attname] for name, attname in _ATTNAMES.items()}
     account.version = version + 1
     account.save()
+    account_changes_record(changed=[(account, before)], by=by, path=path)
     return account
+
+
+# Each kept fact's column (department_id for department).
+_ATTNAMES = {name: Account._meta.get_field(name).attname for name in AccountChange.FIELDS}
+
+
+def _raw(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def account_changes_record(*, changed, by, path: str) -> int:
+    """Keep, for each (account, its facts before) pair, the facts that changed: one row per
+    account that changed at all. ``before`` maps field names, or column names, to values."""
+    rows = []
+    for account, before in changed:
+        diff = {}
+        for name, attname in _ATTNAMES.items():
+            old = _raw(before[name] if name in before else before[attname])
+            new = _raw(getattr(account, attname))
+            if old != new:
+                diff[name] = [old, new]
+        if diff:
+            rows.append(AccountChange(account_id=account.pk, by=by, path=path, changes=diff))
+    AccountChange.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 IMPORT_EXPIRED = _(

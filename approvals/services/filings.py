@@ -15,7 +15,7 @@ from cleanup import services as cleanup_services
 from newmedia.publishing import batched
 from registry import roles
 from registry import services as registry_services
-from registry.models import Account, Department
+from registry.models import Account, AccountChange, Department
 
 from ..models import CLOSURE_KINDS, Filing, acting_for
 from ..models.filing import (
@@ -200,7 +200,9 @@ def account_edit(*, account: Account, by, version: int) -> Account:
                 NOT_EDITABLE % {"state": filing.get_state_display()},
                 code="not_editable",
             )
-        account = registry_services.account_update(account=account, version=version)
+        account = registry_services.account_update(
+            account=account, version=version, by=by, path=AccountChange.Path.SITE
+        )
         # A rename resolves (or opens) findings here and on the department's other accounts.
         cleanup_services.findings_refresh(department_ids={d.pk for d in departments})
         return account

@@ -48,7 +48,7 @@ def test_it_tells_the_filer_someone_else_saved_first(client_for, filer, departme
     stale = account_form_data(department, version="1", purpose="我的修改")
     other = Account.objects.get(pk=filing.account_id)
     other.purpose = "同事的修改"
-    registry_services.account_update(account=other, version=1)
+    registry_services.account_update(account=other, version=1, by=None, path="site")
     response = client.post(_url(filing), stale)
     assert response.status_code == 200
     assert str(registry_services.STALE_EDIT) in response.content.decode()

@@ -117,7 +117,7 @@ def test_it_refuses_an_admin_edit_over_someone_elses_change(client_for, admin_us
     filing = filing_in(Filing.State.SUBMITTED, department=department)
     account = Account.objects.get(pk=filing.account_id)
     account.purpose = "先改的"
-    registry_services.account_update(account=account, version=1)
+    registry_services.account_update(account=account, version=1, by=None, path="site")
     data = account_form_data(
         department, purpose="后改的", owner="", security_contact="", expected_version="1"
     )

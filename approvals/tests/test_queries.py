@@ -15,8 +15,9 @@ PAGES = [
     ("approvals:account_list", None, 8),
     # 7, and one for the reviewers a selection can be handed over to.
     ("approvals:review_queue", None, 8),
-    # 9, and one for the account's clean-up findings (cleanup.selectors.account_findings).
-    ("approvals:account_detail", "first", 10),
+    # 9, one for the account's clean-up findings (cleanup.selectors.account_findings) and one
+    # for a page of its field history (selectors.account_changes).
+    ("approvals:account_detail", "first", 11),
 ]
 
 

@@ -29,7 +29,7 @@ def test_it_does_not_guess_between_two_staff_of_the_same_name(department, filer)
 def test_it_saves_an_edit_made_on_the_current_version():
     account = AccountFactory()
     account.purpose = "新的用途"
-    services.account_update(account=account, version=1)
+    services.account_update(account=account, version=1, by=None, path="site")
     stored = Account.objects.get(pk=account.pk)
     assert (stored.purpose, stored.version) == ("新的用途", 2)
 
@@ -38,10 +38,10 @@ def test_it_refuses_an_edit_made_on_an_old_version_and_keeps_the_newer_one():
     account = AccountFactory()
     first, second = Account.objects.get(pk=account.pk), Account.objects.get(pk=account.pk)
     first.purpose = "甲的修改"
-    services.account_update(account=first, version=1)
+    services.account_update(account=first, version=1, by=None, path="site")
     second.purpose = "乙的修改"
     with pytest.raises(ValidationError) as refused:
-        services.account_update(account=second, version=1)
+        services.account_update(account=second, version=1, by=None, path="site")
     assert refused.value.messages == [str(services.STALE_EDIT)]
     assert Account.objects.get(pk=account.pk).purpose == "甲的修改"
 
