@@ -309,17 +309,37 @@ def state_counts(*, user) -> list[tuple[str, str, int]]:
     return [(state.value, state.label, counts.get(state.value, 0)) for state in Filing.State]
 
 
-def _last_comment(model, transition: str, *, object_id: str):
-    """Per row: the comment of the record's latest step of this kind (why it was returned)."""
-    logs = StateLog.objects.filter(
+def _latest_logs(model, *, object_id, **filters):
+    """Per row: the record's logged steps matching ``filters``, latest first. ``object_id`` names
+    the outer query's column holding the record's id (or is a reference to it)."""
+    return StateLog.objects.filter(
         # Joined by name rather than a cached content-type id, so a page's count of queries is
         # the same whether or not this process has looked the content type up before.
         content_type__app_label=model._meta.app_label,
         content_type__model=model._meta.model_name,
-        object_id=OuterRef(object_id),
-        transition=transition,
+        object_id=OuterRef(object_id) if isinstance(object_id, str) else object_id,
+        **filters,
     ).order_by("-timestamp", "-pk")
+
+
+def _last_comment(model, transition: str, *, object_id: str):
+    """Per row: the comment of the record's latest step of this kind (why it was returned)."""
+    logs = _latest_logs(model, object_id=object_id, transition=transition)
     return Subquery(logs.values("description")[:1])
+
+
+def _changed_since_returned():
+    """Per account row: whether its facts changed after it was last returned, that is, since the
+    submission before the one under review."""
+    # Two levels out: the account row, from inside the query of its changes.
+    returned = _latest_logs(
+        Filing, object_id=OuterRef(OuterRef("filing__pk")), state=Filing.State.RETURNED
+    )
+    return Exists(
+        AccountChange.objects.filter(
+            account=OuterRef("pk"), changed_at__gt=Subquery(returned.values("timestamp")[:1])
+        )
+    )
 
 
 def filer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
@@ -361,10 +381,12 @@ def reviewer_todo(*, user, limit: int = 10) -> dict[str, list[Account]]:
 
 
 def review_queue(*, user):
-    """Submitted accounts, oldest first: the reviewer's queue."""
+    """Submitted accounts, oldest first: the reviewer's queue, each marked when it changed since
+    its previous submission."""
     return (
         account_rows(user=user)
         .filter(filing__state=Filing.State.SUBMITTED)
+        .annotate(changed=_changed_since_returned())
         .order_by("filing__state_changed_at", "pk")
     )
 

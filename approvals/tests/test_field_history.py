@@ -185,3 +185,29 @@ def _as_posted(department, **overrides) -> dict:
         "disposition": "keep",
         "rules_acknowledged": True,
     }
+
+
+def test_the_review_queue_marks_the_accounts_changed_since_their_last_submission(
+    client_for, filer, reviewer, department
+):
+    changed, unchanged, first_time = (
+        filing_in(Filing.State.DRAFT, department=department, **_as_posted(department, **fields))
+        for fields in (
+            {"name": "老师们的群"},
+            {"name": "学生群", "number": "611"},
+            {"number": "612"},
+        )
+    )
+    for filing in (changed, unchanged):
+        services.step_take(filing, "submit", by=filer, comment="")
+        services.step_take(filing, "return_for_revision", by=reviewer, comment="请修改")
+    _edit(client_for(filer), changed, department, name="会计学院教职工工作群")
+    for filing in (changed, unchanged, first_time):
+        services.step_take(Filing.objects.get(pk=filing.pk), "submit", by=filer, comment="")
+    page = client_for(reviewer).get(reverse("approvals:review_queue")).context["page"]
+    marked = {account.pk: account.changed for account in page}
+    assert marked == {
+        changed.account_id: True,
+        unchanged.account_id: False,
+        first_time.account_id: False,
+    }
