@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,7 @@ from registry.resources import AccountResource
 
 from . import selectors, services
 from .models import (
+    CHANGEABLE_STATES,
     Campaign,
     DepartmentReturn,
     Filing,
@@ -42,6 +44,7 @@ from .models import (
     ReminderLog,
     SignOffLevel,
 )
+from .services import changes
 from .services.imports import FiledFormAccountResource
 
 
@@ -75,6 +78,14 @@ def _entries_html(entries):
 class AccountAdminForm(forms.ModelForm):
     # The version the administrator opened; a save over someone else's change is refused.
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # A registered account's facts change by a change request, or directly for those who may
+    # correct registered data: either way with a reason.
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=500,
+        required=False,
+        help_text=_("Required for an approved or registered account."),
+    )
 
     class Meta:
         model = Account
@@ -91,7 +102,18 @@ class AccountAdminForm(forms.ModelForm):
             Account.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
         ):
             raise ValidationError(registry_services.STALE_EDIT, code="stale")
+        if (
+            self.registered()
+            and self.has_changed()
+            and not cleaned.get("change_reason", "").strip()
+        ):
+            self.add_error("change_reason", changes.REASON_REQUIRED)
         return cleaned
+
+    def registered(self) -> bool:
+        """Whether the account's facts are registered (approved or registered)."""
+        filing = getattr(self.instance, "filing", None) if self.instance.pk else None
+        return filing is not None and filing.state in CHANGEABLE_STATES
 
 
 @admin.register(Account)
@@ -152,19 +174,42 @@ class AccountAdmin(
     def history(self, obj):
         return _history_html(getattr(obj, "filing", None))
 
+    def response_change(self, request, obj):
+        if getattr(request, "change_requested", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            with transaction.atomic():
-                registry_services.account_update(
+        if not change:
+            services.filing_create(account=obj, by=request.user)
+            return
+        reason = form.cleaned_data["change_reason"].strip()
+        if form.registered() and not request.user.has_perm("registry.correct_registered_data"):
+            # Not a correction: the same change request a department makes (变更备案).
+            try:
+                changes.change_request_create(
                     account=obj,
-                    version=form.cleaned_data["expected_version"],
                     by=request.user,
+                    version=form.cleaned_data["expected_version"],
+                    reason=reason,
                     path=AccountChange.Path.ADMIN,
                 )
-                departments = {obj.department_id, form.initial.get("department")}
-                cleanup_services.findings_refresh(department_ids=departments)
-        else:
-            services.filing_create(account=obj, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(request, changes.WAITING_IN_ADMIN, messages.WARNING)
+            request.change_requested = True  # no "changed successfully": nothing changed yet
+            return
+        with transaction.atomic():
+            registry_services.account_update(
+                account=obj,
+                version=form.cleaned_data["expected_version"],
+                by=request.user,
+                path=AccountChange.Path.ADMIN,
+                reason=reason,
+            )
+            departments = {obj.department_id, form.initial.get("department")}
+            cleanup_services.findings_refresh(department_ids=departments)
 
 
 class ServiceStepsAdmin(FSMAdminMixin, NoDeleteAdmin):

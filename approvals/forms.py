@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from cleanup import selectors as cleanup_selectors
 from newmedia.ids import IdMultipleChoiceField
 from registry import roles, sheets
-from registry.forms import DateInput
+from registry.forms import AccountForm, DateInput
 from registry.models import Account, Department, PendingImport
 
 from .models import (
@@ -189,6 +189,16 @@ class ScanUploadForm(StepForm):
 
 # Between the days: commas (also the Chinese ones), enumeration commas, semicolons or spaces.
 _MILESTONE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+class ChangeRequestForm(AccountForm):
+    """变更备案: the account form on a registered account, with why the facts change."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=500,
+        help_text=_("E.g. the owner left the school; the group now serves the 2026 intake."),
+    )
 
 
 def next_june_8(today: date) -> date:

@@ -7,3 +7,7 @@ class FilingQuerySet(DepartmentScopedQuerySet):
 
 class DepartmentReturnQuerySet(DepartmentScopedQuerySet):
     department_lookup = "department_id"
+
+
+class ChangeRequestQuerySet(DepartmentScopedQuerySet):
+    department_lookup = "account__department_id"

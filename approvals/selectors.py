@@ -35,6 +35,7 @@ from .models import (
     ACCOUNTS_OPEN,
     AccountTally,
     Campaign,
+    ChangeRequest,
     DepartmentReturn,
     Filing,
     ManualReminderLog,
@@ -246,6 +247,21 @@ def changed_since_submitted(*, account: Account, user) -> list[FactChange] | Non
             merged.setdefault(name, [old, new])[1] = new
     net = {name: pair for name, pair in merged.items() if pair[0] != pair[1]}
     return _FactValues(account=account, user=user, changes=[net]).facts(net)
+
+
+def pending_change(*, account: Account, user) -> ChangeRequest | None:
+    """The account's change request waiting for review, if any, with ``facts``: each requested
+    field's registered value and the one asked for, shown as the user may see them."""
+    change = (
+        ChangeRequest.objects.filter(account=account, state=ChangeRequest.State.PENDING)
+        .select_related("requested_by")
+        .first()
+    )
+    if change is not None:
+        pairs = {name: [change.base.get(name), new] for name, new in change.proposed.items()}
+        change.facts = _FactValues(account=account, user=user, changes=[pairs]).facts(pairs)
+        change.requested_by_name = _who(change.requested_by)
+    return change
 
 
 class _FactValues:

@@ -16,6 +16,12 @@ urlpatterns = [
         views.account_transition,
         name="account_transition",
     ),
+    path("accounts/<int:pk>/change/", views.change_request, name="change_request"),
+    path(
+        "changes/<int:pk>/transition/<str:name>/",
+        views.change_transition,
+        name="change_transition",
+    ),
     path("review/", views.review_queue, name="review_queue"),
     path("accounts/submit-drafts/", views.drafts_submit, name="drafts_submit"),
     path("signoffs/", views.signoff_queue, name="signoff_queue"),

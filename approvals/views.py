@@ -15,14 +15,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cleanup import selectors as cleanup_selectors
 from registry import personal_data, roles
 from registry.forms import AccountForm
-from registry.models import Department
+from registry.models import Account, Department
 
 from . import selectors, services
 from .filters import AccountFilter, ReturnFilter
-from .forms import BulkReviewForm, CampaignForm, NotificationsReadForm, step_form
-from .models import Campaign, DepartmentReturn, Filing
+from .forms import (
+    BulkReviewForm,
+    CampaignForm,
+    ChangeRequestForm,
+    NotificationsReadForm,
+    step_form,
+)
+from .models import CHANGEABLE_STATES, Campaign, ChangeRequest, DepartmentReturn, Filing
 from .models.steps import REVIEWER_ONLY
-from .services import exports, notifications, returns
+from .services import changes, exports, notifications, returns
 from .snapshots import rows_changes
 
 SIGNER_ROLE_ONLY = gettext_lazy("Only the signing leaders have a sign-off queue.")
@@ -110,6 +116,14 @@ def account_list(request):
     return render(request, "approvals/account_list.html", {"filter": accounts, "page": page})
 
 
+def _pending_change(request, account, bound=None):
+    """The account's change request waiting for review, its facts shown and its steps offered."""
+    change = selectors.pending_change(account=account, user=request.user)
+    if change is not None:
+        change.actions = _step_actions(request, change, bound)
+    return change
+
+
 def _render_detail(request, account, *, bound=None, status=200):
     # The page shows the owner's phone whole to the department's filers and reviewers: audited.
     personal_data.personal_data_viewed(user=request.user, objects=[account], detail=request.path)
@@ -123,6 +137,12 @@ def _render_detail(request, account, *, bound=None, status=200):
             account=account, user=request.user, page=request.GET.get("changes")
         ),
         "since_submitted": selectors.changed_since_submitted(account=account, user=request.user),
+        "change": _pending_change(request, account, bound),
+        "may_request_change": (
+            account.filing.state in CHANGEABLE_STATES
+            and roles.is_filer_of(request.user, account.department_id)
+            and request.user.has_perm("approvals.request_change")
+        ),
         "chain": selectors.signoff_chain(filing=account.filing),
         "findings": cleanup_selectors.account_findings(account_id=account.pk),
     }
@@ -226,6 +246,78 @@ def account_edit(request, pk):
             "help": EDIT_HELP[account.filing.state],
         },
     )
+
+
+@login_required
+@require_POST
+def change_transition(request, pk, name):
+    def visible():
+        return get_object_or_404(
+            ChangeRequest.objects.for_user(request.user).select_related("account__department"),
+            pk=pk,
+        )
+
+    return _take_step(
+        request,
+        visible(),
+        name,
+        render_page=lambda change, **kw: _render_detail(
+            request, selectors.visible_account(user=request.user, pk=change.account_id), **kw
+        ),
+        reload=visible,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_request(request, pk):
+    """变更备案: the account form on a registered account; what needs review waits for it."""
+    account = selectors.visible_account(user=request.user, pk=pk)
+    if not roles.is_filer_of(request.user, account.department_id):
+        raise PermissionDenied(_("Only a filer of the account's department may ask to change it."))
+    form = ChangeRequestForm(request.POST or None, instance=account, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = changes.change_request_create(
+                account=form.instance,
+                by=request.user,
+                version=form.cleaned_data["version"] or 0,
+                reason=form.cleaned_data["change_reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                WAITING if change else _("Saved: these facts change without review."),
+            )
+            return redirect(account)
+    personal_data.personal_data_viewed(user=request.user, objects=[account], detail=request.path)
+    return render(
+        request,
+        "approvals/account_form.html",
+        {"form": form, "account": account, "help": _change_help(), "changing": True},
+    )
+
+
+WAITING = gettext_lazy(
+    "The change waits for a reviewer: the account keeps its registered facts until then."
+)
+
+
+WAITING = gettext_lazy(
+    "The change waits for a reviewer: the account keeps its registered facts until then."
+)
+
+
+def _change_help() -> str:
+    at_once = "、".join(
+        str(Account._meta.get_field(name).verbose_name) for name in changes.immediate_fields()
+    )
+    return _(
+        "Change what is no longer true. The account keeps its registered facts until a reviewer "
+        "approves the change; these change at once: %(fields)s."
+    ) % {"fields": at_once or "—"}
 
 
 @login_required

@@ -343,6 +343,9 @@ class Account(models.Model):
             ("export_personal_data", _("Can export unmasked phone numbers")),
             ("import_account", _("Can import the registration form from spreadsheets")),
             ("export_account", _("Can export the registration form and the register")),
+            # The admin applies a change to a registered account at once, with a reason, for
+            # those who hold it; for the others it becomes a change request (变更备案).
+            ("correct_registered_data", _("Can correct registered data directly")),
         ]
         indexes = [
             models.Index(
@@ -478,6 +481,7 @@ class AccountChange(models.Model):
         SITE = "site", _("Edited on the site")
         ADMIN = "admin", _("Corrected in the admin")
         IMPORT = "import", _("Imported from a spreadsheet")
+        CHANGE_REQUEST = "change_request", _("Change request approved")
 
     # The facts whose changes are kept: the form's columns, and the other platform's name.
     FIELDS = (*Account.FORM_COLUMNS, "platform_name")
@@ -495,6 +499,8 @@ class AccountChange(models.Model):
         verbose_name=_("changed by"),
     )
     path = models.CharField(_("path"), max_length=16, choices=Path.choices)
+    # Why an administrator corrected registered facts directly (required then).
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
     # {field name: [old, new]}: dates as ISO text, related records by id.
     changes = models.JSONField(_("changes"))
 

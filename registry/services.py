@@ -46,7 +46,7 @@ def account_create(*, account: Account, by) -> Account:
 
 
 @transaction.atomic
-def account_update(*, account: Account, version: int, by, path: str) -> Account:
+def account_update(*, account: Account, version: int, by, path: str, reason: str = "") -> Account:
     """Save the changes made to an account that was opened at ``version``; refuse a stale edit.
     What changed goes into the account's field history, with who and which path."""
     _link_staff(account)
@@ -61,7 +61,7 @@ def account_update(*, account: Account, version: int, by, path: str) -> Account:
     before = {name: stored[attname] for name, attname in _ATTNAMES.items()}
     account.version = version + 1
     account.save()
-    account_changes_record(changed=[(account, before)], by=by, path=path)
+    account_changes_record(changed=[(account, before)], by=by, path=path, reason=reason)
     return account
 
 
@@ -73,7 +73,19 @@ def _raw(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def account_changes_record(*, changed, by, path: str) -> int:
+def account_facts(account: Account) -> dict:
+    """The account's kept facts, raw as the field history and change requests store them."""
+    return {name: _raw(getattr(account, attname)) for name, attname in _ATTNAMES.items()}
+
+
+def account_facts_set(account: Account, facts: dict) -> None:
+    """Set raw facts (as ``account_facts`` gives them) on the account, typed again."""
+    for name, value in facts.items():
+        field = Account._meta.get_field(name)
+        setattr(account, field.attname, None if value is None else field.to_python(value))
+
+
+def account_changes_record(*, changed, by, path: str, reason: str = "") -> int:
     """Keep, for each (account, its facts before) pair, the facts that changed: one row per
     account that changed at all. ``before`` maps field names, or column names, to values."""
     rows = []
@@ -85,7 +97,9 @@ def account_changes_record(*, changed, by, path: str) -> int:
             if old != new:
                 diff[name] = [old, new]
         if diff:
-            rows.append(AccountChange(account_id=account.pk, by=by, path=path, changes=diff))
+            rows.append(
+                AccountChange(account_id=account.pk, by=by, path=path, reason=reason, changes=diff)
+            )
     AccountChange.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 

@@ -1,6 +1,7 @@
 """The approvals app's models, one module per concern; import them from here."""
 
 from .campaign import *  # noqa: F403
+from .changes import *  # noqa: F403
 from .filing import *  # noqa: F403
 from .notification import *  # noqa: F403
 from .signoff import *  # noqa: F403

@@ -163,11 +163,12 @@ def _take(instance, step, *, by, comment: str, arguments: dict):
 def step_permissions_grant(*, using: str = "default") -> None:
     """Give each role the permissions of its steps, as the machines' tables say (``migrate``
     runs this after every run, so a new step's permission reaches its role with no migration)."""
+    from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
-    from ..models import DepartmentReturn, Filing
-
-    for model in (Filing, DepartmentReturn):
+    for model in apps.get_app_config("approvals").get_models():
+        if not hasattr(model, "machine"):
+            continue
         machine = model.machine
         for role, codenames in machine.grants().items():
             group = Group.objects.using(using).filter(name=role).first()

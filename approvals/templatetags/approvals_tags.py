@@ -38,6 +38,7 @@ def return_state_label(state: str) -> str:
 
 _ACTION_CLASSES = {
     "return_for_revision": "warning",
+    "return_change": "warning",
     "order_closure": "danger",
     "request_closure": "danger",
     "send_back": "warning",

@@ -61,11 +61,11 @@ def test_an_admin_correction_lands_in_the_history_as_such(client_for, department
     url = reverse("admin:registry_account_change", args=[account.pk])
     form = client_for(admin).get(url).context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data.update(purpose="更正后的用途", expected_version=account.version)
+    data.update(purpose="更正后的用途", expected_version=account.version, change_reason="更正笔误")
     response = client_for(admin).post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     change = AccountChange.objects.get()
-    assert (change.by, change.path) == (admin, AccountChange.Path.ADMIN)
+    assert (change.by, change.path, change.reason) == (admin, AccountChange.Path.ADMIN, "更正笔误")
     assert _facts(change) == {"purpose": ["布置日常工作", "更正后的用途"]}
 
 

@@ -255,6 +255,11 @@ NEWMEDIA_ESCALATE_AFTER_DAYS = env_int("NEWMEDIA_ESCALATE_AFTER_DAYS", 3, minimu
 NEWMEDIA_ESCALATE_TO_LEADERS_AFTER_DAYS = env_int(
     "NEWMEDIA_ESCALATE_TO_LEADERS_AFTER_DAYS", 5, minimum=1
 )
+# The facts of a registered account that a department changes without review (变更备案 asks a
+# reviewer for the others): field names of registry.Account, comma-separated.
+NEWMEDIA_CHANGE_IMMEDIATE_FIELDS = env_list(
+    "NEWMEDIA_CHANGE_IMMEDIATE_FIELDS", ["member_count", "last_active_on"]
+)
 try:
     _hour, _minute = (int(part) for part in NEWMEDIA_REMINDER_TIME.split(":"))
     # Every hour of the working day from then on: the sweep is idempotent, so a run lost with
