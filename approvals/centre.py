@@ -36,6 +36,7 @@ from .models import (
     CLOSURE_KINDS,
     AccountTally,
     Campaign,
+    ChangeRequest,
     DepartmentReturn,
     Filing,
     ManualReminderLog,
@@ -219,6 +220,8 @@ class CentreTotals:
     blocking_findings: int
     # Filings that waited at a reviewer's or a leader's step longer than escalation allows.
     overdue_steps: int = 0
+    # Changes to registered accounts waiting for a reviewer (变更待审).
+    pending_changes: int = 0
 
     @property
     def late(self) -> int:
@@ -236,6 +239,9 @@ def centre_totals(*, user, campaign: Campaign, charts: dict[str, "Chart"]) -> Ce
         open_accounts=charts["platforms"].total(*Filing.EDITABLE_STATES),
         blocking_findings=charts["findings"].total(Severity.BLOCKING),
         overdue_steps=escalated_count(),
+        pending_changes=ChangeRequest.objects.for_user(user)
+        .filter(state=ChangeRequest.State.PENDING)
+        .count(),
     )
 
 

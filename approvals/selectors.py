@@ -249,6 +249,24 @@ def changed_since_submitted(*, account: Account, user) -> list[FactChange] | Non
     return _FactValues(account=account, user=user, changes=[net]).facts(net)
 
 
+def pending_changes(*, user, limit: int = 100) -> list[ChangeRequest]:
+    """The changes to registered accounts waiting for review, oldest first, each with the labels
+    of the fields it changes (``fields``): the review queue's second list."""
+    changes = list(
+        ChangeRequest.objects.for_user(user)
+        .filter(state=ChangeRequest.State.PENDING)
+        .select_related("account__department", "requested_by")
+        .order_by("requested_at", "pk")[:limit]
+    )
+    for change in changes:
+        change.fields = "、".join(  # in the form's order
+            str(Account._meta.get_field(name).verbose_name)
+            for name in AccountChange.FIELDS
+            if name in change.proposed
+        )
+    return changes
+
+
 def pending_change(*, account: Account, user) -> ChangeRequest | None:
     """The account's change request waiting for review, if any, with ``facts``: each requested
     field's registered value and the one asked for, shown as the user may see them."""

@@ -376,7 +376,11 @@ def review_queue(request):
     return render(
         request,
         "approvals/review_queue.html",
-        {"form": form, "page": page.get_page(request.GET.get("page"))},
+        {
+            "form": form,
+            "page": page.get_page(request.GET.get("page")),
+            "changes": selectors.pending_changes(user=request.user),
+        },
     )
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +28,7 @@ from registry.exports import (
 from registry.layouts import STATE
 from registry.models import Account, Department
 
-from ..models import Campaign, Filing
+from ..models import Campaign, ChangeRequest, Filing
 from .form_pdf import PDF, form_pdf
 
 EXPORT_PERMISSION = "registry.export_account"
@@ -138,15 +138,24 @@ def form_export(*, user, department: Department, file_format: str = "xlsx") -> b
 
 
 def _state(account: Account) -> str:
+    """The account's state, marked 变更待审 while a change to its registered facts waits (the
+    row shows the registered facts)."""
     filing = getattr(account, "filing", None)
-    return filing.get_state_display() if filing else ""
+    label = filing.get_state_display() if filing else ""
+    if getattr(account, "change_pending", False):
+        return f"{label}（{ChangeRequest.State.PENDING.label}）"
+    return label
 
 
 def register_accounts(*, user, state: str = "", department: Department | None = None) -> QuerySet:
     """Every account the user sees (``user`` None: the command line, all), optionally in one
     state or one department, with what each row shows, in one query."""
     accounts = Account.objects.all() if user is None else Account.objects.for_user(user)
-    accounts = accounts.select_related(*FORM_RELATED)
+    accounts = accounts.select_related(*FORM_RELATED).annotate(
+        change_pending=Exists(
+            ChangeRequest.objects.filter(account=OuterRef("pk"), state=ChangeRequest.State.PENDING)
+        )
+    )
     if state:
         accounts = accounts.filter(filing__state=state)
     if department is not None:

@@ -243,3 +243,21 @@ def test_with_the_permission_the_admin_corrects_directly_with_the_reason(
     assert Account.objects.get(pk=account.pk).owner_name == "王芳"
     assert not ChangeRequest.objects.exists()
     assert AccountChange.objects.get().reason == "更正笔误"
+
+
+def test_a_pending_change_shows_in_the_queue_the_centre_and_the_register(
+    client_for, filer, reviewer, registered, department
+):
+    from approvals.services import exports
+    from approvals.tests.factories import CampaignFactory
+
+    CampaignFactory()
+    _ask(client_for(filer), registered, department, owner_name="王芳", purpose="新用途")
+    queue = client_for(reviewer).get(reverse("approvals:review_queue"))
+    [listed] = queue.context["changes"]
+    assert (listed.account.pk, listed.fields) == (registered.account_id, "用途、负责人")
+    centre = client_for(reviewer).get(reverse("approvals:command_centre"))
+    assert centre.context["totals"].pending_changes == 1
+    register = exports.register_export(user=reviewer, file_format="csv").decode("utf-8-sig")
+    assert "已登记备案（变更待审）" in register
+    assert "王芳" not in register  # the registered facts, not the requested ones
