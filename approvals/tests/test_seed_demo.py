@@ -104,3 +104,16 @@ def test_its_logins_work(client):
     _seed()
     for username in ("filer_kj", "reviewer1", "admin"):
         assert client.login(username=username, password="demo-2026")
+
+
+def test_it_shows_a_change_approved_with_its_history_and_one_waiting():
+    from approvals.models import ChangeRequest
+    from registry.models import AccountChange
+
+    _seed()
+    states = sorted(ChangeRequest.objects.values_list("state", flat=True))
+    assert states == ["approved", "pending"]
+    approved = ChangeRequest.objects.get(state="approved")
+    history = AccountChange.objects.get(account=approved.account)
+    assert history.path == AccountChange.Path.CHANGE_REQUEST
+    assert history.changes["owner_name"][1] == "王芳"

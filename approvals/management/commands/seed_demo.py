@@ -13,7 +13,7 @@ from django.utils import timezone
 from approvals import services
 from approvals.forms import next_june_8
 from approvals.models import Campaign, DepartmentReturn, Filing, SignOffLevel
-from approvals.services import returns
+from approvals.services import changes, returns
 from approvals.services.steps import step_take
 from cleanup import services as cleanup_services
 from registry.models import Account, Department, Staff
@@ -162,6 +162,7 @@ class Command(BaseCommand):
             else:
                 count = self._accounts(departments, users)
                 self.stdout.write(f"Created {count} demo accounts.")
+                self._changes(departments["KJ"], users)
             if count := self._returns(departments, users):
                 self.stdout.write(f"Created {count} demo department returns.")
             if roster := self._roster(departments, users):
@@ -335,6 +336,31 @@ class Command(BaseCommand):
             }.get(disposition, ""),
             rules_acknowledged=True,
         )
+
+    def _changes(self, department, users):
+        """变更备案 on two of the department's registered accounts: an owner who left, approved
+        (the account page's field history shows it), and a new purpose still waiting."""
+        registered = list(
+            Account.objects.filter(department=department, filing__state=Filing.State.REGISTERED)
+            .exclude(owner_name="")
+            .order_by("pk")[:2]
+        )
+        if len(registered) < 2:
+            return
+        approved, waiting = registered
+        approved.owner_name, approved.owner_post = "王芳", "办公室副主任"
+        change = changes.change_request_create(
+            account=approved,
+            by=users["KJ"],
+            version=approved.version,
+            reason="原负责人调离，改由王芳负责。",
+        )
+        step_take(change, "approve_change", by=users["reviewer1"], comment="同意变更。")
+        waiting.purpose = f"{waiting.purpose}；兼作新生答疑"
+        changes.change_request_create(
+            account=waiting, by=users["KJ"], version=waiting.version, reason="用途扩大到新生答疑。"
+        )
+        self.stdout.write("Created two demo change requests: one approved, one waiting.")
 
     def _number(self, platform, index, number) -> str:
         if platform in Account.NUMBERLESS_PLATFORMS:
