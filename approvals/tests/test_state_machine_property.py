@@ -1,6 +1,7 @@
 """Random sequences of transitions by random users of every role, checked after every step:
 the filing machine with a two-level sign-off chain (或签 then 会签), handovers, a countersigner
-leaving the group, and the daily escalation now and then.
+leaving the group, the daily escalation now and then, and change requests (变更备案) asked,
+approved, returned and withdrawn among them.
 
 The expectations are written from the design table (shared/DESIGN.md), not read from the code,
 so a transition the code allows but the design does not is caught.
@@ -21,10 +22,12 @@ from hypothesis.extra.django import TestCase
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from approvals import services
-from approvals.models import EscalationLog, Filing, SignOffLevel
+from approvals.models import ChangeRequest, EscalationLog, Filing, SignOffLevel
+from approvals.services.changes import change_request_create
 from approvals.services.escalations import escalations_send
 from registry.models import Account
 from registry.roles import FILER_GROUP, LEADER_GROUP, REVIEWER_GROUP
+from registry.services import account_facts
 from registry.tests.factories import AccountFactory, DepartmentFactory, UserFactory
 
 # (state, transition) -> the state the design table says it leads to.
@@ -105,6 +108,16 @@ class FilingMachine(RuleBasedStateMachine):
                 owner = self.users["filer_a" if department == self.department_a else "filer_b"]
                 self.filings.append(services.filing_create(account=account, by=owner))
         self.committed = {filing.pk: 0 for filing in self.filings}
+        self.changes = {}  # change request -> its steps committed
+        # Each department's account named for the department starts registered, through the
+        # real steps, so that change requests have something to change from the first step.
+        for index, filing in enumerate(self.filings):
+            if filing.account.naming_level == "department":
+                owner = self.users["filer_a" if index < len(ACCOUNTS) else "filer_b"]
+                services.step_take(filing, "submit", by=owner, comment="")
+                services.step_take(filing, "register", by=self.users["reviewer"], comment="")
+                self.filings[index] = Filing.objects.get(pk=filing.pk)
+                self.committed[filing.pk] = 2
 
     def _arguments(self, name, data):
         # Valid arguments most of the time, so runs get deep into the diagram; bad ones too.
@@ -129,6 +142,12 @@ class FilingMachine(RuleBasedStateMachine):
         data=st.data(),
     )
     def act(self, index, stale, data):
+        # One step in five is about a change request (变更备案) instead: asked, or decided.
+        change_step = data.draw(st.sampled_from([None] * 8 + ["ask", "decide"]))
+        if change_step == "ask":
+            return self.ask_for_a_change(data)
+        if change_step == "decide":
+            return self.decide_a_change(data)
         filing = self.filings[index]
         # Mostly a step the design allows from here, by someone of its role, so runs get deep
         # into the diagram; any step by anyone the rest of the time.
@@ -180,6 +199,71 @@ class FilingMachine(RuleBasedStateMachine):
         # Now and then the daily escalation, on a day some days on.
         if data.draw(st.integers(min_value=0, max_value=7)) == 0:
             self.escalate(data.draw(st.sampled_from([0, 4, 7])))
+
+    def ask_for_a_change(self, data):
+        """Only the department's filer asks, only for an approved or registered account, one
+        pending request at a time; the account keeps its registered facts meanwhile."""
+        # Mostly an account whose facts are registered, so that asks get through; any the rest.
+        registered = [f.pk for f in self.filings if f.state in ("approved", "registered")]
+        pk = data.draw(st.sampled_from(registered * 6 + [f.pk for f in self.filings]))
+        filing = Filing.objects.select_related("account__department").get(pk=pk)
+        own_filer = "filer_a" if filing.account.department_id == self.department_a.pk else "filer_b"
+        role = data.draw(st.sampled_from([own_filer] * 6 + ROLES))
+        user = type(self.users[role]).objects.get(pk=self.users[role].pk)
+        account = Account.objects.get(pk=filing.account_id)
+        before = account_facts(account)
+        pending_before = ChangeRequest.objects.filter(account=account, state="pending").exists()
+        account.owner_post = data.draw(st.sampled_from(["副主任", "主任", "干事"]))
+        try:
+            change = change_request_create(
+                account=account, by=user, version=account.version, reason="人事调整"
+            )
+        except (PermissionDenied, ValidationError):
+            assert account_facts(Account.objects.get(pk=account.pk)) == before
+            return
+        assert role == own_filer, f"{role} asked to change another department's account"
+        assert filing.state in ("approved", "registered"), f"a change asked in {filing.state}"
+        assert not pending_before, "a second change request waits beside the first"
+        assert account_facts(Account.objects.get(pk=account.pk)) == before
+        assert change is not None and change.proposed == {"owner_post": account.owner_post}
+        self.changes[change.pk] = 0
+        REACHED["asked_for_a_change"] += 1
+
+    def decide_a_change(self, data):
+        pending = list(ChangeRequest.objects.filter(pk__in=self.changes, state="pending"))
+        if not pending:
+            return
+        change = data.draw(st.sampled_from(pending))
+        name = data.draw(st.sampled_from(list(ChangeRequest.machine.names)))
+        filing = Filing.objects.get(account_id=change.account_id)
+        own_filer = "filer_a" if change.account.department_id == self.department_a.pk else "filer_b"
+        likely = own_filer if name == "withdraw_change" else "reviewer"
+        role = data.draw(st.sampled_from([likely] * 6 + ROLES))
+        user = type(self.users[role]).objects.get(pk=self.users[role].pk)
+        facts = account_facts(Account.objects.get(pk=change.account_id))
+        try:
+            services.step_take(change, name, by=user, comment="意见")
+        except (PermissionDenied, ValidationError):
+            assert ChangeRequest.objects.get(pk=change.pk).state == "pending"
+            assert account_facts(Account.objects.get(pk=change.account_id)) == facts
+            return
+        assert role == (own_filer if name == "withdraw_change" else "reviewer"), f"{role}: {name}"
+        after = account_facts(Account.objects.get(pk=change.account_id))
+        if name == "approve_change":
+            assert filing.state in ("approved", "registered")
+            assert after == {**facts, **change.proposed}
+        else:
+            assert after == facts, f"{name} changed the account's facts"
+        self.changes[change.pk] += 1
+        REACHED[name] += 1
+
+    @invariant()
+    def one_pending_change_at_most_and_one_log_row_per_decision(self):
+        pending = ChangeRequest.objects.filter(pk__in=self.changes, state="pending")
+        accounts = list(pending.values_list("account_id", flat=True))
+        assert len(accounts) == len(set(accounts))
+        for change in ChangeRequest.objects.filter(pk__in=self.changes):
+            assert StateLog.objects.for_(change).count() == self.changes[change.pk]
 
     @rule()
     def a_countersigner_leaves_and_comes_back(self):
@@ -235,7 +319,7 @@ class TestFilingStateMachine(TestCase):
             FilingMachine,
             settings=settings(
                 max_examples=40,
-                stateful_step_count=80,
+                stateful_step_count=100,
                 # The same runs every time, so that what they reach (asserted below) is no luck.
                 derandomize=True,
                 deadline=None,
@@ -249,5 +333,9 @@ class TestFilingStateMachine(TestCase):
             "return_from_signoff",
             "hand_over_signature",
             "escalated",
+            "asked_for_a_change",
+            "approve_change",
+            "return_change",
+            "withdraw_change",
         ):
-            assert REACHED[name], f"no run took {name}"
+            assert REACHED[name], f"no run took {name}: {dict(REACHED)}"
