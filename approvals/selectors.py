@@ -183,6 +183,7 @@ class ChangeEntry:
     who: str
     path: str
     facts: list[FactChange]
+    reason: str = ""
 
 
 CHANGES_PER_PAGE = 20
@@ -219,6 +220,7 @@ def account_changes(*, account: Account, user, page: str | int | None = None) ->
             who=_who(change.by),
             path=choice_label(change, "path"),
             facts=shown.facts(change.changes),
+            reason=change.reason,
         )
         for change in rows[:CHANGES_PER_PAGE]
     ]

@@ -271,6 +271,23 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     assert Filing.objects.get(account__name=SCHOOL_ACCOUNT).state == Filing.State.APPROVED
     _open(reviewer, WORK_GROUP)
     _act(reviewer, "register")
+
+    # 变更备案: the work group's owner leaves; the filer asks to change the registered account,
+    # which keeps its facts until the reviewer approves; the page then shows the change.
+    _open(filer, WORK_GROUP)
+    _go(filer, "main a[href$='/change/']")
+    filer.fill("#id_owner_name", "王芳")
+    filer.fill("#id_change_reason", "原负责人调离，改由王芳负责")
+    _go(filer, "main form.card button[type=submit]")
+    assert filer.locator(".alert-success").count() == 1, filer.inner_text("main")
+    assert filer.locator("#change-title").count() == 1  # 变更待审, on the account's page
+    shots.take(filer, "filer-change-requested")
+    _open(reviewer, WORK_GROUP)
+    _go(reviewer, "main form[action$='/approve_change/'] button[type=submit]")
+    assert reviewer.locator(".alert-success").count() == 1, reviewer.inner_text("main")
+    history = reviewer.locator("section[aria-labelledby=changes-title]").inner_text()
+    assert "王芳" in history and "变更申请通过" in history
+    shots.take(reviewer, "reviewer-change-approved")
     _open(reviewer, DUPLICATE)
     survivor = Filing.objects.get(account__name=WORK_GROUP).account_id
     _act(
