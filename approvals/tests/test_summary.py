@@ -134,3 +134,9 @@ def test_it_writes_the_same_numbers_in_the_xlsx(client_for, reviewer, register):
     summary = centre.campaign_summary(campaign=register)
     start = rows.index(summary.header)
     assert rows[start + 1 :] == summary.rows
+
+
+def test_it_names_the_closures_as_the_form_does(client_for, reviewer, register):
+    """The form says 下架 (take down); the summary once said 下线."""
+    page = client_for(reviewer).get(_url(register)).content.decode()
+    assert "下架" in page and "下线" not in page

@@ -8,7 +8,8 @@ from django.utils import translation
 from registry.models import Account, Staff
 from registry.tests.factories import AccountFactory, DepartmentFactory, StaffFactory
 
-from ..models import MemberMatch, Roster, RosterMember, Severity
+from .. import services as cleanup_services
+from ..models import Finding, MemberMatch, Roster, RosterMember, Severity
 from ..rules import BY_CODE, RULES, name_key, number_key
 from .factories import closed, days_ago, fine_account, hits, today
 
@@ -385,3 +386,12 @@ def test_two_other_platform_accounts_with_different_names_are_not_duplicates(dep
     assert hits("public_per_platform") == {} and hits("duplicate_name") == {}
     public("会计学院号", "校园网")
     assert len(hits("duplicate_name")) == 1  # the third, or the first it duplicates
+
+
+def test_the_cap_explanation_says_the_count_and_the_cap_not_over_it(department):
+    """ "有 3 个，超过限额 2 个" read as if the cap were exceeded by 2: it says the cap."""
+    groups = [fine_account(department, name=f"第{n}工作群", member_count=100 - n) for n in range(3)]
+    cleanup_services.findings_evaluate()
+    finding = Finding.objects.get(account_id=groups[2].pk, rule="work_group_cap")
+    with translation.override("zh-hans"):
+        assert "有 3 个，限额 2 个" in finding.explanation
