@@ -19,7 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,15 +46,21 @@ def reviewers():
     return get_user_model().objects.filter(groups__name=REVIEWER_GROUP, is_active=True)
 
 
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text template (a subject, a text body) rendered without HTML escaping: the text is
+    escaped once, where a page shows it; escaped here too, a name with & < > " read &amp;lt;."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def notification_build(*, template: str, context: dict, recipient=None, email_to: str = ""):
     """An unsaved notification from templates/emails/<template>_subject/_body/_body_html."""
     context = {**context, "school_name": settings.NEWMEDIA_SCHOOL_NAME}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    subject = " ".join(render_text(f"emails/{template}_subject.txt", context).split())
     return Notification(
         recipient=recipient,
         email_to=email_to or (recipient.email if recipient is not None else ""),
         subject=subject[:200],
-        body=render_to_string(f"emails/{template}_body.txt", context),
+        body=render_text(f"emails/{template}_body.txt", context),
         body_html=render_to_string(f"emails/{template}_body.html", context),
         link=context.get("link", ""),
     )

@@ -28,7 +28,7 @@ from ..models import Campaign, DepartmentReturn, ReturnSnapshot, open_blocking_f
 from ..snapshots import form_rows, rows_hash
 from .exports import FORM_BUILDERS, XLSX, form_accounts, form_file_names, form_parts
 from .form_pdf import PDF
-from .notifications import EmailSentUnrecorded
+from .notifications import EmailSentUnrecorded, render_text
 
 SCAN_OF_OLD_SNAPSHOT = _(
     "This upload is for hand-in no. %(number)s, but the form last handed in is no. %(latest)s: "
@@ -197,8 +197,8 @@ def return_copy_send(*, return_id: int, sent_at: datetime | None = None) -> bool
         "school_name": settings.NEWMEDIA_SCHOOL_NAME,
     }
     message = EmailMultiAlternatives(
-        subject=" ".join(render_to_string("emails/return_copy_subject.txt", context).split()),
-        body=render_to_string("emails/return_copy_body.txt", context),
+        subject=" ".join(render_text("emails/return_copy_subject.txt", context).split()),
+        body=render_text("emails/return_copy_body.txt", context),
         to=[department_return.campaign.office_email],
     )
     message.attach_alternative(
