@@ -18,6 +18,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from cleanup import services as cleanup_services
 from cleanup.admin import findings_html
+from newmedia.admins import ReadOnlyAdmin
 from registry import services as registry_services
 from registry.admin import (
     AuditedImportMixin,
@@ -382,19 +383,6 @@ class DepartmentReturnAdmin(ServiceStepsAdmin):
     @admin.display(description=_("history"))
     def history(self, obj):
         return _entries_html(selectors.state_history(instance=obj))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs and the outbox are written by the services only: the admin shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EmailSentFilter(admin.SimpleListFilter):

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from newmedia.admins import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the trail is written by the code and removed only by the retention purge."""
 
     list_display = [
@@ -20,12 +22,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["username", "client_ip", "object_repr", "detail"]
     date_hierarchy = "timestamp"
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

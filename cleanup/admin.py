@@ -5,20 +5,11 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from newmedia.admins import ReadOnlyAdmin
+
 from .models import Finding, Roster
 from .rules import RULE_CHOICES
 from .selectors import account_findings
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def findings_html(account_id: int | None):
