@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "django_fsm_log",
     "import_export",
-    "axes",
+    "audit.axes_names.AxesConfig",  # django-axes, its admin in Chinese
     "csp",
     "audit",
     "registry",
