@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from registry.models import Department
@@ -30,7 +31,7 @@ def default_milestones() -> list[int]:
 class Campaign(models.Model):
     """A clean-up campaign (专项行动) with its deadline; one is active at a time."""
 
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("a campaign", "title"), max_length=200)
     document_number = models.CharField(_("authority document number"), max_length=100, blank=True)
     starts_on = models.DateField(_("start date"))
     deadline = models.DateField(_("deadline"))
@@ -40,7 +41,7 @@ class Campaign(models.Model):
         help_text=_("Days before the deadline on which late departments are reminded."),
     )
     office_email = models.EmailField(_("office mailbox"), blank=True)
-    is_active = models.BooleanField(_("active"), default=False)
+    is_active = models.BooleanField(pgettext_lazy("a campaign", "active"), default=False)
     summary_published = models.BooleanField(
         _("summary published"),
         default=False,

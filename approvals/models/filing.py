@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from cleanup import selectors as cleanup_selectors
@@ -242,7 +243,8 @@ FILING_STEPS = Machine(
     steps=[
         Step(
             name="submit",
-            label=_("Submit"),
+            # In context: our 提交审核 must not become Django's and import-export's "Submit".
+            label=pgettext_lazy("a filing's step", "Submit"),
             sources=(_S.DRAFT, _S.RETURNED),
             target=_S.SUBMITTED,
             permission=("submit_filing", _("Can submit a filing")),

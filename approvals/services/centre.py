@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -138,7 +138,9 @@ def summary_lines(summary: Summary) -> list[str]:
 def summary_xlsx(summary: Summary) -> bytes:
     """The summary as a workbook: its lines, then the table."""
     lines = [[line] for line in summary_lines(summary)]
-    return tables_workbook([(_("Summary"), [*lines, [], summary.header, *summary.rows])])
+    return tables_workbook(
+        [(pgettext("a campaign's", "Summary"), [*lines, [], summary.header, *summary.rows])]
+    )
 
 
 def summary_pdf(summary: Summary) -> bytes:

@@ -264,3 +264,20 @@ def test_it_filters_the_outbox_on_sent_and_unsent(client_for, admin_user, filer)
     assert [n.subject for n in unsent] == ["未发送"]
     sent = client.get(url, {"sent": "yes"}).context["cl"].result_list
     assert [n.subject for n in sent] == ["已发送"]
+
+
+def test_the_admins_export_button_is_not_our_submit_step(client_for, admin_user):
+    """Our 提交审核 (a filing's step) once translated every "Submit", import-export's too."""
+    page = client_for(admin_user).get(reverse("admin:registry_account_export")).content.decode()
+    assert "提交审核" not in page
+    assert 'value="提交"' in page or ">提交<" in page
+    assert str(Filing.machine["submit"].label) == "提交审核"
+
+
+def test_our_words_do_not_retranslate_djangos_admin(client_for, admin_user, filer):
+    """"History" (办理记录) and "active" (进行中) are ours in context: the admin's history button
+    and a user's active flag keep Django's own words."""
+    client = client_for(admin_user)
+    user_page = client.get(reverse("admin:auth_user_change", args=[filer.pk])).content.decode()
+    assert "办理记录" not in user_page and "历史" in user_page
+    assert "进行中" not in user_page and "有效" in user_page
