@@ -275,9 +275,17 @@ def test_the_admins_export_button_is_not_our_submit_step(client_for, admin_user)
 
 
 def test_our_words_do_not_retranslate_djangos_admin(client_for, admin_user, filer):
-    """"History" (办理记录) and "active" (进行中) are ours in context: the admin's history button
+    """ "History" (办理记录) and "active" (进行中) are ours in context: the admin's history button
     and a user's active flag keep Django's own words."""
     client = client_for(admin_user)
     user_page = client.get(reverse("admin:auth_user_change", args=[filer.pk])).content.decode()
     assert "办理记录" not in user_page and "历史" in user_page
     assert "进行中" not in user_page and "有效" in user_page
+
+
+def test_the_admins_step_form_is_in_chinese_and_prints_no_none(client_for, admin_user, department):
+    filing = filing_in(Filing.State.SUBMITTED, department=department)
+    page = client_for(admin_user).get(_transition_url(filing, "register")).content.decode()
+    main = page.split('id="content"')[1]
+    assert 'value="确定"' in main and "Apply" not in main
+    assert "None" not in main
