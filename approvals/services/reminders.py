@@ -201,7 +201,7 @@ def _digest(result: SweepResult, *, campaign: Campaign, today: date, dry_run: bo
     statuses = department_statuses(campaign=campaign)
     result.late = [s.department.name for s in statuses]
     if not statuses:
-        result.note = "the deadline has passed and no department is late"
+        result.note = _("the deadline has passed and no department is late")
         return
     already = set(
         OverdueDigestLog.objects.filter(campaign=campaign, day=today).values_list(
@@ -238,17 +238,17 @@ def reminders_sweep(*, today: date | None = None, dry_run: bool = False) -> Swee
         campaign = Campaign.objects.select_for_update().filter(is_active=True).first()
         result.campaign = campaign
         if campaign is None:
-            result.note = "no active campaign"
+            result.note = _("no active campaign")
             return result
         if not dry_run:
             # Before today's rows: those queue their own emails when the transaction commits.
             result.queued = _queue_unsent(campaign=campaign)
         if not _working(today):
-            result.note = "not a working day"
+            result.note = _("not a working day")
         elif today > campaign.deadline:
             _digest(result, campaign=campaign, today=today, dry_run=dry_run)
         elif (milestone := milestone_due(campaign=campaign, today=today)) is None:
-            result.note = "no milestone due"
+            result.note = _("no milestone due")
         else:
             result.milestone = milestone
             _remind(result, campaign=campaign, today=today, dry_run=dry_run)

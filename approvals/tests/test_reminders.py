@@ -196,7 +196,7 @@ def test_it_rests_at_weekends_unless_told_otherwise(campaign, settings, sweep):
     department = DepartmentFactory()
     _filer(department, "kj")
     saturday = date(2027, 6, 5)
-    assert sweep(saturday).note == "not a working day"
+    assert sweep(saturday).note == "今天不是工作日"
     assert not ReminderLog.objects.exists()
     settings.NEWMEDIA_REMIND_ON_WEEKENDS = True
     assert sweep(saturday).milestone == 3
@@ -228,13 +228,13 @@ def test_it_sends_the_reviewers_one_overdue_digest_a_day(
 def test_it_sends_no_digest_when_nobody_is_late(campaign, reviewer, sweep):
     department = DepartmentFactory()
     _handed_in(campaign, department)
-    assert "no department is late" in sweep(date(2027, 6, 9)).note
+    assert "没有逾期单位" in sweep(date(2027, 6, 9)).note
     assert mail.outbox == []
 
 
 def test_it_does_nothing_without_an_active_campaign(sweep):
     DepartmentFactory()
-    assert sweep(DEADLINE).note == "no active campaign"
+    assert sweep(DEADLINE).note == "没有进行中的专项行动"
 
 
 def test_a_dry_run_lists_what_it_would_send_and_writes_nothing(campaign, sweep):
@@ -334,9 +334,7 @@ def test_a_refusing_mail_server_leaves_the_reminder_unsent_and_retried(campaign,
 def test_the_command_prints_what_it_sends(campaign, command):
     department = DepartmentFactory(name="会计学院")
     _filer(department, "kj")
-    assert "would send reminder: 会计学院 → kj (7 days left)" in command(
-        "--date", "2027-06-01", "--dry-run"
-    )
+    assert "将发送提醒：会计学院 → kj（剩 7 天）" in command("--date", "2027-06-01", "--dry-run")
     assert not ReminderLog.objects.exists()
     command("--date", "2027-06-01")
     assert ReminderLog.objects.count() == 1 and len(mail.outbox) == 1
