@@ -117,3 +117,10 @@ def test_it_shows_a_change_approved_with_its_history_and_one_waiting():
     history = AccountChange.objects.get(account=approved.account)
     assert history.path == AccountChange.Path.CHANGE_REQUEST
     assert history.changes["owner_name"][1] == "王芳"
+
+
+def test_it_speaks_chinese_to_the_operator():
+    output = _seed()
+    assert "个演示账号" in output or "演示账号已存在" in output
+    assert "演示登录账号（密码均为" in output
+    assert "Created" not in output and "Demo logins" not in output

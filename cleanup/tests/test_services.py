@@ -99,4 +99,4 @@ def test_the_management_command_runs_the_evaluation(department):
     fine_account(department, last_active_on=days_ago(100))
     out = StringIO()
     call_command("evaluate_findings", stdout=out)
-    assert "new 1" in out.getvalue()
+    assert "新发现 1" in out.getvalue()  # in Chinese, to the operator

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from approvals import services
 from approvals.forms import next_june_8
@@ -158,17 +159,24 @@ class Command(BaseCommand):
             self._chain(users)
             self._campaign()
             if Account.objects.filter(department__in=departments.values()).exists():
-                self.stdout.write("Demo accounts are already present; left as they are.")
+                self.stdout.write(_("Demo accounts are already present; left as they are."))
             else:
                 count = self._accounts(departments, users)
-                self.stdout.write(f"Created {count} demo accounts.")
+                self.stdout.write(_("Created %(count)s demo accounts.") % {"count": count})
                 self._changes(departments["KJ"], users)
             if count := self._returns(departments, users):
-                self.stdout.write(f"Created {count} demo department returns.")
+                self.stdout.write(
+                    _("Created %(count)s demo department returns.") % {"count": count}
+                )
             if roster := self._roster(departments, users):
-                self.stdout.write(f"Uploaded a demo member roster of {roster.member_count}.")
+                self.stdout.write(
+                    _("Uploaded a demo member roster of %(count)s.")
+                    % {"count": roster.member_count}
+                )
             summary = cleanup_services.findings_evaluate()
-            self.stdout.write(f"Clean-up checks: {summary.new} new findings.")
+            self.stdout.write(
+                _("Clean-up checks: %(count)s new findings.") % {"count": summary.new}
+            )
         self._print_logins(departments)
 
     def _departments(self) -> dict[str, Department]:
@@ -360,7 +368,7 @@ class Command(BaseCommand):
         changes.change_request_create(
             account=waiting, by=users["KJ"], version=waiting.version, reason="用途扩大到新生答疑。"
         )
-        self.stdout.write("Created two demo change requests: one approved, one waiting.")
+        self.stdout.write(_("Created two demo change requests: one approved, one waiting."))
 
     def _number(self, platform, index, number) -> str:
         if platform in Account.NUMBERLESS_PLATFORMS:
@@ -475,12 +483,14 @@ class Command(BaseCommand):
         return cleanup_services.roster_upload(account=account, by=users["KJ"], upload=upload)
 
     def _print_logins(self, departments):
-        self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")
-        self.stdout.write("  admin        系统管理员 (Django admin)")
-        self.stdout.write("  reviewer1    审核员 (宣传统战处)")
-        self.stdout.write("  reviewer2    审核员 (宣传统战处)")
+        self.stdout.write(
+            "\n" + _("Demo logins (password for all: %(password)s):") % {"password": PASSWORD}
+        )
+        self.stdout.write("  admin        系统管理员（管理后台）")
+        self.stdout.write("  reviewer1    审核员（宣传统战处）")
+        self.stdout.write("  reviewer2    审核员（宣传统战处）")
         for username, name in LEADERS.items():
-            self.stdout.write(f"  {username:<12} 审批领导 ({name})")
-        self.stdout.write("  head_kj      部门负责人 (会计学院: reads, receives copies)")
+            self.stdout.write(f"  {username:<12} 审批领导（{name}）")
+        self.stdout.write("  head_kj      部门负责人（会计学院：查看本单位数据，接收抄送）")
         for code, department in departments.items():
-            self.stdout.write(f"  filer_{code.lower():<6} 部门填报人 ({department.name})")
+            self.stdout.write(f"  filer_{code.lower():<6} 部门填报人（{department.name}）")
