@@ -9,10 +9,15 @@ from .models import Account, Department
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date typed as text and shown as YYYY-MM-DD: a browser's date picker shows and takes the
+    browser's own language's format (12/05/2026 in an English one). 2026/12/5 and 2026年12月5日
+    are read too (newmedia/formats)."""
+
+    input_type = "text"
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+        attrs = {"placeholder": "2026-12-05", "autocomplete": "off", **kwargs.pop("attrs", {})}
+        super().__init__(format="%Y-%m-%d", attrs=attrs, **kwargs)
 
 
 PLATFORM_NAME_REQUIRED = _("Name the platform the account is on.")

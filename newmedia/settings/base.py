@@ -180,6 +180,8 @@ LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# Our zh_Hans date input formats (newmedia/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["newmedia.formats"]
 USE_I18N = True
 USE_TZ = True
 
