@@ -201,6 +201,13 @@ class ChangeRequestForm(AccountForm):
     )
 
 
+PUBLISH_EARLY = _(
+    "The deadline (%(deadline)s) has not come: the summary would be published while departments "
+    "are still filing, and anyone with its address would see incomplete figures. Tick “Publish "
+    "the summary before the deadline” to publish it now all the same."
+)
+
+
 def next_june_8(today: date) -> date:
     """The notice's deadline: June 8 this year, or next year once it has passed."""
     deadline = date(today.year, 6, 8)
@@ -233,6 +240,12 @@ class CampaignForm(forms.ModelForm):
         ]
         widgets = {"starts_on": DateInput(), "deadline": DateInput()}
 
+    publish_early = forms.BooleanField(
+        label=_("Publish the summary before the deadline"),
+        required=False,
+        help_text=_("Only to publish before the deadline: the summary is incomplete until then."),
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
@@ -242,6 +255,21 @@ class CampaignForm(forms.ModelForm):
         days = self.initial.get("reminder_days", self.instance.reminder_days)
         if isinstance(days, list):
             self.initial["reminder_days"] = ", ".join(str(day) for day in days)
+
+    def clean(self):
+        cleaned = super().clean()
+        deadline = cleaned.get("deadline")
+        publishing = cleaned.get("summary_published") and not self.instance.summary_published
+        if (
+            publishing
+            and deadline
+            and timezone.localdate() < deadline
+            and not cleaned.get("publish_early")
+        ):
+            self.add_error(
+                "summary_published", PUBLISH_EARLY % {"deadline": f"{deadline:%Y-%m-%d}"}
+            )
+        return cleaned
 
     def clean_reminder_days(self) -> list[int]:
         text = self.cleaned_data["reminder_days"]

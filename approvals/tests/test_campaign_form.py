@@ -1,9 +1,11 @@
 """Creating and editing campaigns: the campaign_create and campaign_edit pages."""
 
 import datetime
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from approvals.models import Campaign
 from approvals.models.campaign import MILESTONES_INVALID
@@ -111,3 +113,29 @@ def test_it_answers_404_for_an_unknown_campaign(client_for, reviewer):
 def test_it_refuses_a_post_without_the_csrf_token(client_for, reviewer):
     assert client_for(reviewer).post_without_token(CREATE, _data()).status_code == 403
     assert not Campaign.objects.exists()
+
+
+def test_publishing_the_summary_before_the_deadline_asks_for_a_confirmation(client_for, reviewer):
+    today = timezone.localdate()
+    ahead = {"starts_on": f"{today:%Y-%m-%d}", "deadline": f"{today + timedelta(days=90):%Y-%m-%d}"}
+    response = client_for(reviewer).post(CREATE, _data(summary_published="on", **ahead))
+    assert response.status_code == 200
+    assert any(ahead["deadline"] in e and "提前公开" in e for e in _errors(response))
+    assert not Campaign.objects.exists()
+    confirmed = client_for(reviewer).post(
+        CREATE, _data(summary_published="on", publish_early="on", **ahead)
+    )
+    assert confirmed.status_code == 302
+    assert Campaign.objects.get().summary_published
+
+
+def test_after_the_deadline_the_summary_is_published_without_more(client_for, reviewer):
+    today = timezone.localdate()
+    past = {
+        "starts_on": f"{today - timedelta(days=200):%Y-%m-%d}",
+        "deadline": f"{today - timedelta(days=1):%Y-%m-%d}",
+    }
+    assert (
+        client_for(reviewer).post(CREATE, _data(summary_published="on", **past)).status_code == 302
+    )
+    assert Campaign.objects.get().summary_published
