@@ -83,6 +83,32 @@ def department_remind(request):
     return redirect(_back_to_centre(request))
 
 
+@login_required
+@require_POST
+def departments_remind_all(request):
+    """提醒所有逾期单位: every department that still owes something, once a day each."""
+    _reviewers_only(request.user)
+    try:
+        result = centre_services.departments_remind_all(by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(_back_to_centre(request))
+    messages.success(
+        request,
+        _(
+            "Reminded %(reminded)d departments; %(already)d were reminded already today and were "
+            "not sent it again; %(no_filers)d have no active filer to remind."
+        )
+        % {
+            "reminded": len(result.reminded),
+            "already": len(result.already),
+            "no_filers": len(result.no_filers),
+        },
+    )
+    return redirect(_back_to_centre(request))
+
+
 def _back_to_centre(request) -> str:
     """The command centre as the reviewer left it (its filters and page), and nowhere else."""
     target = request.POST.get("next", "")

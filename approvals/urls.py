@@ -70,6 +70,11 @@ urlpatterns = [
     path("centre/", centre_views.command_centre, name="command_centre"),
     path("centre/remind/", centre_views.department_remind, name="department_remind"),
     path(
+        "centre/remind-all/",
+        centre_views.departments_remind_all,
+        name="departments_remind_all",
+    ),
+    path(
         "centre/charts/<slug:key>/<slug:file_format>/",
         centre_views.chart_export,
         name="chart_export",

@@ -8,6 +8,7 @@ or a retried request find the rows of the first and send nothing more that day.
 """
 
 import io
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,6 +53,38 @@ def department_remind(*, department: Department, by, today=None) -> list[Notific
     except IntegrityError:
         # Another request wrote today's rows between our check and our insert: it sent them.
         return []
+
+
+@dataclass
+class RemindAll:
+    """What 提醒所有逾期单位 did: the departments reminded now, those reminded already today
+    (nothing sent again), and those with no active filer to remind."""
+
+    reminded: list[Department]
+    already: list[Department]
+    no_filers: list[Department]
+
+
+def departments_remind_all(*, by, today=None) -> RemindAll:
+    """A reviewer reminds every department that still owes something, each as with its own
+    button (``department_remind``: once a day per filer, in a transaction of its own)."""
+    if not roles.sees_all(by):
+        raise PermissionDenied(REVIEWER_ONLY)
+    campaign = Campaign.objects.filter(is_active=True).first()
+    if campaign is None:
+        raise ValidationError(NO_CAMPAIGN, code="no_campaign")
+    result = RemindAll(reminded=[], already=[], no_filers=[])
+    for status in department_statuses(
+        campaign=campaign, departments=Department.objects.for_user(by)
+    ):
+        try:
+            sent = department_remind(department=status.department, by=by, today=today)
+        except ValidationError as exc:
+            if exc.code == "no_filers":
+                result.no_filers.append(status.department)
+            continue
+        (result.reminded if sent else result.already).append(status.department)
+    return result
 
 
 def _remind(*, department: Department, by, today) -> list[Notification]:

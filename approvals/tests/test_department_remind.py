@@ -12,7 +12,7 @@ from approvals.models import Filing, ManualReminderLog, Notification, ReturnStat
 from approvals.services import centre as centre_services
 from approvals.tests.factories import CampaignFactory, filing_in, return_in
 from audit.models import AuditEvent
-from registry.tests.factories import UserFactory
+from registry.tests.factories import DepartmentFactory, UserFactory
 
 
 @pytest.fixture
@@ -156,3 +156,45 @@ def test_it_returns_to_the_centre_as_the_reviewer_left_it(
     assert response["Location"] == back
     response = post(client_for(reviewer), department, {"next": "https://evil.example/"})
     assert response["Location"] == reverse("approvals:command_centre")
+
+
+REMIND_ALL = reverse("approvals:departments_remind_all")
+
+
+def test_remind_all_reminds_every_late_department_once_a_day(
+    client_for,
+    reviewer,
+    campaign,
+    department,
+    other_department,
+    filer,
+    outsider,
+    django_capture_on_commit_callbacks,
+):
+    """提醒所有逾期单位: each late department once; clicked again the same day, nothing again,
+    and the message counts both."""
+    filing_in(Filing.State.DRAFT, department=department)
+    filing_in(Filing.State.DRAFT, department=other_department)
+    finished = DepartmentFactory(code="DONE")
+    finished.filers.add(UserFactory(username="done_filer"))
+    return_in(ReturnState.ACCEPTED, campaign=campaign, department=finished)
+    client = client_for(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(REMIND_ALL, {}, follow=True)
+    assert "已提醒 2 个单位；0 个单位今天已提醒过" in first.content.decode()
+    assert set(ManualReminderLog.objects.values_list("department__code", flat=True)) == {
+        department.code,
+        other_department.code,
+    }
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {filer.pk, outsider.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        second = client.post(REMIND_ALL, {}, follow=True)
+    assert "已提醒 0 个单位；2 个单位今天已提醒过" in second.content.decode()
+    assert ManualReminderLog.objects.count() == Notification.objects.count() == 2
+
+
+def test_remind_all_is_for_reviewers_only(client_for, filer, campaign, department):
+    filing_in(Filing.State.DRAFT, department=department)
+    assert client_for(filer).post(REMIND_ALL, {}).status_code == 403
+    assert not ManualReminderLog.objects.exists()
+    assert client_for(filer).get(REMIND_ALL).status_code == 405
