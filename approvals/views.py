@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -361,6 +362,8 @@ def review_queue(request):
         request.POST or None,
         queryset=Filing.objects.for_user(request.user).select_related("account__department"),
         user=request.user,
+        # The action chosen last time stays chosen (the redirect below carries it).
+        initial={"action": request.GET.get("action")},
     )
     if request.method == "POST" and form.is_valid():
         done, refused = services.filings_bulk_review(
@@ -371,7 +374,10 @@ def review_queue(request):
             **form.step_arguments(),
         )
         _bulk_messages(request, form.cleaned_data["action"], done, refused)
-        return redirect("approvals:review_queue")
+        # Back to the same page of the queue, with the same action chosen.
+        query = request.GET.copy()
+        query["action"] = form.cleaned_data["action"]
+        return redirect(f"{reverse('approvals:review_queue')}?{query.urlencode()}")
     page = Paginator(selectors.review_queue(user=request.user), settings.NEWMEDIA_PAGE_SIZE)
     return render(
         request,

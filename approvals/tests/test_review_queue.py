@@ -134,3 +134,27 @@ def test_rows_left_when_its_time_is_up_are_listed_as_not_attempted(
         assert any(
             str(filing.account) in m and str(services.BULK_OUT_OF_TIME) in m for m in messages
         )
+
+
+def test_after_a_bulk_action_it_comes_back_to_the_same_page_with_the_action_chosen(
+    client_for, reviewer, department, settings
+):
+    settings.NEWMEDIA_PAGE_SIZE = 2
+    filings = [
+        filing_in(Filing.State.SUBMITTED, department=department, naming_level="department")
+        for _ in range(5)
+    ]
+    client = client_for(reviewer)
+    page_two = client.get(URL, {"page": 2}).context["page"]
+    chosen = [account.filing.pk for account in page_two]
+    response = client.post(
+        f"{URL}?page=2", {"action": "register", "filings": chosen, "comment": "同意"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?page=2&action=register"
+    again = client.get(response["Location"])
+    assert again.context["page"].number == 2
+    assert again.context["form"]["action"].value() == "register"
+    assert 'value="register" selected' in again.content.decode()
+    done = Filing.objects.filter(state=Filing.State.REGISTERED).count()
+    assert done == 2 and len(filings) == 5
