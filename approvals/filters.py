@@ -1,7 +1,10 @@
 """The lists' filters; the department choices are the user's visible departments."""
 
+from datetime import timedelta
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account, Department
@@ -47,6 +50,43 @@ class AccountFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.search(value)
+
+
+# How long a submission has waited for review: the queue's filter, in days.
+WAITING_DAYS = {"1": 1, "3": 3, "7": 7}
+
+
+class ReviewFilter(django_filters.FilterSet):
+    """The review queue's filters: by department, platform, naming level, and how long an
+    account has waited since it was submitted."""
+
+    department = django_filters.ModelChoiceFilter(
+        queryset=_departments, label=_("Department"), empty_label=_("All departments")
+    )
+    platform = django_filters.ChoiceFilter(
+        choices=Account.Platform.choices, label=_("Platform"), empty_label=_("All platforms")
+    )
+    naming_level = django_filters.ChoiceFilter(
+        choices=Account.NamingLevel.choices,
+        label=_("Naming level"),
+        empty_label=_("All levels"),
+    )
+    waiting = django_filters.ChoiceFilter(
+        method="waited",
+        choices=[
+            (key, _("over %(days)s days") % {"days": days}) for key, days in WAITING_DAYS.items()
+        ],
+        label=_("Waiting"),
+        empty_label=_("Any time"),
+    )
+
+    class Meta:
+        model = Account
+        fields = ["department", "platform", "naming_level", "waiting"]
+
+    def waited(self, queryset, name, value):
+        since = timezone.now() - timedelta(days=WAITING_DAYS[value])
+        return queryset.filter(filing__state_changed_at__lte=since)
 
 
 class ReturnFilter(django_filters.FilterSet):

@@ -125,6 +125,9 @@ class HandoverForm(StepForm):
         self.fields["to"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
 
 
+SELECT_ONE = _("Select at least one account.")
+
+
 class BulkReviewForm(forms.Form):
     """One of the filing steps the table allows in bulk, on many submitted accounts."""
 
@@ -143,17 +146,20 @@ class BulkReviewForm(forms.Form):
         help_text=_("Only to hand the selected accounts over to another reviewer."),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    filings = IdMultipleChoiceField(queryset=Filing.objects.none())
+    filings = IdMultipleChoiceField(queryset=Filing.objects.none(), required=False)
+    # Every account the queue's filters select, on every page, not only the ticked ones.
+    all_matching = forms.BooleanField(required=False)
 
     def __init__(self, *args, queryset, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["filings"].queryset = queryset
         self.fields["to"].queryset = _colleagues(roles.REVIEWER_GROUP, user)
         self.fields["to"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
-        self.fields["filings"].error_messages["required"] = _("Select at least one account.")
 
     def clean(self):
         cleaned = super().clean()
+        if not cleaned.get("all_matching") and not cleaned.get("filings"):
+            self.add_error("filings", SELECT_ONE)
         if (action := cleaned.get("action")) and not cleaned.get("comment", "").strip():
             if message := Filing.machine[action].comment_required:
                 self.add_error("comment", message)

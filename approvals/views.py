@@ -19,7 +19,7 @@ from registry.forms import AccountForm
 from registry.models import Account, Department
 
 from . import selectors, services
-from .filters import AccountFilter, ReturnFilter
+from .filters import AccountFilter, ReturnFilter, ReviewFilter
 from .forms import (
     BulkReviewForm,
     CampaignForm,
@@ -358,6 +358,9 @@ def evidence_download(request, pk):
 def review_queue(request):
     if not roles.sees_all(request.user):
         raise PermissionDenied(REVIEWER_ONLY)
+    queue = ReviewFilter(
+        request.GET, queryset=selectors.review_queue(user=request.user), request=request
+    )
     form = BulkReviewForm(
         request.POST or None,
         queryset=Filing.objects.for_user(request.user).select_related("account__department"),
@@ -366,24 +369,33 @@ def review_queue(request):
         initial={"action": request.GET.get("action")},
     )
     if request.method == "POST" and form.is_valid():
+        filings = form.cleaned_data["filings"]
+        if form.cleaned_data["all_matching"]:
+            # Every account the filters select, read again now, as this reviewer may see them.
+            filings = (
+                Filing.objects.filter(account__in=queue.qs.values("pk"))
+                .select_related("account__department")
+                .order_by("state_changed_at", "pk")
+            )
         done, refused = services.filings_bulk_review(
-            filings=form.cleaned_data["filings"],
+            filings=filings,
             action=form.cleaned_data["action"],
             by=request.user,
             comment=form.cleaned_data["comment"],
             **form.step_arguments(),
         )
         _bulk_messages(request, form.cleaned_data["action"], done, refused)
-        # Back to the same page of the queue, with the same action chosen.
+        # Back to the same page and filters of the queue, with the same action chosen.
         query = request.GET.copy()
         query["action"] = form.cleaned_data["action"]
         return redirect(f"{reverse('approvals:review_queue')}?{query.urlencode()}")
-    page = Paginator(selectors.review_queue(user=request.user), settings.NEWMEDIA_PAGE_SIZE)
+    page = Paginator(queue.qs, settings.NEWMEDIA_PAGE_SIZE)
     return render(
         request,
         "approvals/review_queue.html",
         {
             "form": form,
+            "filter": queue,
             "page": page.get_page(request.GET.get("page")),
             "changes": selectors.pending_changes(user=request.user),
         },

@@ -13,9 +13,10 @@ PAGES = [
     # 9, one for the user's unread notifications and one for what was handed over to them.
     ("approvals:dashboard", None, 11),
     ("approvals:account_list", None, 8),
-    # 7, one for the reviewers a selection can be handed over to, and one for the changes to
-    # registered accounts awaiting review (selectors.pending_changes).
-    ("approvals:review_queue", None, 9),
+    # 7, one for the reviewers a selection can be handed over to, one for the changes to
+    # registered accounts awaiting review (selectors.pending_changes), and one for the
+    # departments of the filter's choice.
+    ("approvals:review_queue", None, 10),
     # 9, one for the account's clean-up findings (cleanup.selectors.account_findings) and one
     # for a page of its field history (selectors.account_changes).
     ("approvals:account_detail", "first", 11),

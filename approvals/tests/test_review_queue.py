@@ -158,3 +158,74 @@ def test_after_a_bulk_action_it_comes_back_to_the_same_page_with_the_action_chos
     assert 'value="register" selected' in again.content.decode()
     done = Filing.objects.filter(state=Filing.State.REGISTERED).count()
     assert done == 2 and len(filings) == 5
+
+
+def _queue_names(client, **filters):
+    return {account.name for account in client.get(URL, filters).context["page"]}
+
+
+def test_it_filters_by_department_platform_naming_level_and_waiting_time(
+    client_for, reviewer, department, other_department
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    here = filing_in(
+        Filing.State.SUBMITTED, department=department, name="甲群", platform="qq_group"
+    )
+    there = filing_in(
+        Filing.State.SUBMITTED,
+        department=other_department,
+        name="乙号",
+        platform="wechat_official",
+        account_type="subscription",
+        naming_level="school",
+    )
+    Filing.objects.filter(pk=there.pk).update(state_changed_at=timezone.now() - timedelta(days=5))
+    client = client_for(reviewer)
+    assert _queue_names(client) == {"甲群", "乙号"}
+    assert _queue_names(client, department=department.pk) == {"甲群"}
+    assert _queue_names(client, platform="wechat_official") == {"乙号"}
+    assert _queue_names(client, naming_level="school") == {"乙号"}
+    assert _queue_names(client, waiting="3") == {"乙号"}
+    assert _queue_names(client, waiting="7") == set()
+    assert here.pk != there.pk
+
+
+def test_all_matching_acts_on_every_page_of_the_filter_and_nothing_else(
+    client_for, reviewer, department, other_department, settings
+):
+    settings.NEWMEDIA_PAGE_SIZE = 2
+    mine = [
+        filing_in(Filing.State.SUBMITTED, department=department, naming_level="department")
+        for _ in range(5)
+    ]
+    others = [
+        filing_in(Filing.State.SUBMITTED, department=other_department, naming_level="department")
+        for _ in range(2)
+    ]
+    response = client_for(reviewer).post(
+        f"{URL}?department={department.pk}",
+        {"action": "register", "all_matching": "on", "comment": "同意"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?department={department.pk}&action=register"
+    states = dict(Filing.objects.values_list("pk", "state"))
+    assert all(states[f.pk] == Filing.State.REGISTERED for f in mine)  # all 5, over 3 pages
+    assert all(states[f.pk] == Filing.State.SUBMITTED for f in others)  # outside the filter
+
+
+def test_it_offers_select_all_on_the_page(client_for, reviewer, department):
+    filing_in(Filing.State.SUBMITTED, department=department)
+    page = client_for(reviewer).get(URL).content.decode()
+    assert 'data-select-all="filings"' in page and "select-all.js" in page
+    assert "对筛选出的全部 1 个账号执行" in page
+
+
+def test_nothing_selected_and_not_all_matching_is_refused(client_for, reviewer, department):
+    filing_in(Filing.State.SUBMITTED, department=department)
+    response = client_for(reviewer).post(URL, {"action": "register", "comment": "同意"})
+    assert response.status_code == 200
+    assert "请至少选择一个账号" in response.content.decode() or response.context["form"].errors
+    assert not Filing.objects.filter(state=Filing.State.REGISTERED).exists()

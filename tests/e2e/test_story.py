@@ -226,14 +226,24 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     reviewer = login("reviewer1")
     shots.take(reviewer, "reviewer-dashboard-before")
     _go(reviewer, "nav a[href='/review/']")
+    # The queue filtered to the department (the demo's submissions fill several pages).
+    reviewer.select_option("#id_department", label=DEPARTMENT)
+    _go(reviewer, "main form[role=search] button[type=submit]")
+    # The header's box ticks every row of the page, and clears them again.
+    rows = reviewer.locator("main input[name=filings]")
+    reviewer.check("[data-select-all=filings]")
+    assert rows.count() > 1 and all(rows.nth(i).is_checked() for i in range(rows.count()))
+    reviewer.uncheck("[data-select-all=filings]")
+    assert not any(rows.nth(i).is_checked() for i in range(rows.count()))
     row = reviewer.get_by_role("checkbox", name=FLAGGED)
-    while not row.count():  # oldest first: the newest submissions are on the last page
-        _go(reviewer, reviewer.locator(".pagination a").last)
     row.check()
     reviewer.select_option("#id_action", "return_for_revision")
     reviewer.fill("#id_comment", RETURN_COMMENT)
     shots.take(reviewer, "reviewer-queue")
-    _go(reviewer, "main form button[type=submit]")
+    _go(reviewer, "main form[method=post] button[type=submit]")
+    # Back on the filtered queue, the action still chosen.
+    assert f"department={department.pk}" in reviewer.url
+    assert reviewer.locator("#id_action").input_value() == "return_for_revision"
     assert reviewer.locator(".alert-success").count() == 1
 
     # The filer reads the comment on the dashboard, fixes and resubmits.
