@@ -12,6 +12,7 @@ class ApprovalsConfig(AppConfig):
 
         from newmedia import dbtriggers
 
+        from . import audit_details  # noqa: F401  (registers how the trail shows our steps)
         from .triggers import ACCOUNT_TALLY
 
         dbtriggers.declare(ACCOUNT_TALLY)

@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from newmedia.admins import ReadOnlyAdmin
 
+from .details import detail_shown
 from .models import AuditEvent
 
 
@@ -16,9 +18,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "action",
         "outcome",
         "object_repr",
-        "detail",
+        "shown_detail",
     ]
     list_filter = ["action", "outcome", "timestamp"]
     search_fields = ["username", "client_ip", "object_repr", "detail"]
     date_hierarchy = "timestamp"
     list_per_page = 100
+
+    @admin.display(description=_("detail"))
+    def shown_detail(self, obj):
+        return detail_shown(obj.action, obj.detail)

@@ -39,3 +39,16 @@ def test_it_cannot_be_changed_or_deleted_in_the_admin(client_for, admin_user, fi
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     stored = AuditEvent.objects.get(pk=event.pk)
     assert (stored.detail, stored.action) == ("", "login")
+
+
+def test_a_steps_detail_reads_in_chinese_with_its_states(client_for, reviewer, filer, department):
+    """"submit: draft → submitted" is what the row keeps; the trail shows 提交审核：草稿 → 已提交."""
+    from approvals import services
+    from approvals.models import Filing
+    from approvals.tests.factories import filing_in
+
+    filing = filing_in(Filing.State.DRAFT, department=department)
+    services.step_take(filing, "submit", by=filer, comment="")
+    page = client_for(reviewer).get(reverse("audit:event_list")).content.decode()
+    assert "提交审核：草稿 → 已提交" in page
+    assert "submit: draft → submitted" not in page
