@@ -10,6 +10,7 @@ from audit.services import audit_record
 from . import personal_data, roles
 from .formats import EXPORT_FORMATS
 from .forms import PersonalDataExportForm
+from .import_audit import import_audited
 from .layouts import STAFF
 from .models import ColumnMapping, Department, Staff
 from .resources import (
@@ -44,21 +45,17 @@ class AuditedImportMixin:
         file_name = kwargs.get("file_name") or form.cleaned_data.get("original_file_name", "")
         result = super().process_dataset(dataset, form, request, **kwargs)
         totals = result.totals
-        detail = (
-            f"{self.model._meta.label} from {file_name}: "
-            f"{totals[RowResult.IMPORT_TYPE_NEW]} new, "
-            f"{totals[RowResult.IMPORT_TYPE_UPDATE]} updated, "
-            f"{totals[RowResult.IMPORT_TYPE_SKIP]} skipped"
-        )
         failed = result.has_errors() or result.has_validation_errors()
-        if failed:  # all or nothing: the counts above were rolled back
-            errors = totals[RowResult.IMPORT_TYPE_ERROR] + totals[RowResult.IMPORT_TYPE_INVALID]
-            detail += f", {errors + len(result.base_errors)} errors, nothing saved"
-        audit_record(
-            action=AuditEvent.Action.IMPORTED,
+        # All or nothing: when it failed, the counts were rolled back.
+        errors = totals[RowResult.IMPORT_TYPE_ERROR] + totals[RowResult.IMPORT_TYPE_INVALID]
+        import_audited(
             user=request.user,
-            outcome=AuditEvent.Outcome.FAILURE if failed else AuditEvent.Outcome.SUCCESS,
-            detail=detail,
+            model=self.model._meta.label,
+            file_name=file_name,
+            new=totals[RowResult.IMPORT_TYPE_NEW],
+            updated=totals[RowResult.IMPORT_TYPE_UPDATE],
+            skipped=totals[RowResult.IMPORT_TYPE_SKIP],
+            errors=errors + len(result.base_errors) if failed else None,
         )
         return result
 

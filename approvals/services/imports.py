@@ -16,9 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
 
-from audit.models import AuditEvent
-from audit.services import audit_record
 from registry import roles
+from registry.import_audit import import_audited
 from registry.layouts import FORM, STAFF, department_key, locate_rows
 from registry.models import Account, ColumnMapping, Department, PendingImport
 from registry.office_forms import OfficeTable, ReadColumn, read_office_form
@@ -355,14 +354,14 @@ def _audited(report: ImportReport, user) -> ImportReport:
     """A confirmed import, done or refused, leaves one audit row; a dry run none."""
     if report.dry_run:
         return report
-    model = "registry.Account" if report.kind == Kind.ACCOUNTS else "registry.Staff"
-    detail = f"{model} from {report.file_name}: {report.summary()}"
-    if not report.ok:
-        detail = f"{model} from {report.file_name}: {len(report.problems)} errors, nothing saved"
-    audit_record(
-        action=AuditEvent.Action.IMPORTED,
+    import_audited(
         user=user,
-        outcome=AuditEvent.Outcome.SUCCESS if report.ok else AuditEvent.Outcome.FAILURE,
-        detail=detail,
+        model="registry.Account" if report.kind == Kind.ACCOUNTS else "registry.Staff",
+        file_name=report.file_name,
+        new=len(report.new),
+        updated=len(report.changed),
+        skipped=report.unchanged,
+        left=len(report.marked_left),
+        errors=None if report.ok else len(report.problems),
     )
     return report

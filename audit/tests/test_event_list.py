@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -42,7 +43,7 @@ def test_it_cannot_be_changed_or_deleted_in_the_admin(client_for, admin_user, fi
 
 
 def test_a_steps_detail_reads_in_chinese_with_its_states(client_for, reviewer, filer, department):
-    """"submit: draft → submitted" is what the row keeps; the trail shows 提交审核：草稿 → 已提交."""
+    """The row keeps "submit: draft → submitted"; the trail shows 提交审核：草稿 → 已提交."""
     from approvals import services
     from approvals.models import Filing
     from approvals.tests.factories import filing_in
@@ -52,3 +53,23 @@ def test_a_steps_detail_reads_in_chinese_with_its_states(client_for, reviewer, f
     page = client_for(reviewer).get(reverse("audit:event_list")).content.decode()
     assert "提交审核：草稿 → 已提交" in page
     assert "submit: draft → submitted" not in page
+
+
+@pytest.mark.parametrize(
+    ("detail", "shown"),
+    [
+        (
+            "registry.Account from 登记表.xlsx: 2 new, 0 updated, 0 skipped",
+            "登记表.xlsx：新增 2，更新 0，未变 0",
+        ),
+        (
+            "registry.Staff from 名册.xlsx: 1 new, 2 updated, 3 skipped, 4 marked as left",
+            "名册.xlsx：新增 1，更新 2，未变 3，标记离职 4",
+        ),
+        ("registry.Account from a.csv: 5 errors, nothing saved", "a.csv：5 处错误，未保存任何内容"),
+    ],
+)
+def test_an_imports_detail_reads_in_chinese(client_for, reviewer, detail, shown):
+    audit_record(action=AuditEvent.Action.IMPORTED, user=reviewer, detail=detail)
+    page = client_for(reviewer).get(URL).content.decode()
+    assert shown in page and detail not in page
