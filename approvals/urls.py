@@ -22,6 +22,7 @@ urlpatterns = [
         views.change_transition,
         name="change_transition",
     ),
+    path("staff/choices/", views.staff_search, name="staff_search"),
     path("review/", views.review_queue, name="review_queue"),
     path("accounts/submit-drafts/", views.drafts_submit, name="drafts_submit"),
     path("signoffs/", views.signoff_queue, name="signoff_queue"),

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cleanup import selectors as cleanup_selectors
 from registry import personal_data, roles
 from registry.forms import AccountForm
-from registry.models import Account, Department
+from registry.models import Account, Department, Staff
 
 from . import selectors, services
 from .filters import AccountFilter, ReturnFilter, ReviewFilter
@@ -351,6 +351,34 @@ def evidence_download(request, pk):
     if not evidence:
         raise Http404
     return _download(evidence, f"closure-evidence-{pk}")
+
+
+# How many names the staff picker offers at once: typing more narrows them.
+STAFF_CHOICES = 20
+
+
+@login_required
+@require_GET
+def staff_search(request):
+    """The account form's staff picker: staff in post of the department chosen (one the user may
+    see) whose name or staff number matches what was typed, as JSON."""
+    department = request.GET.get("department", "")
+    staff = Staff.objects.for_user(request.user).picker_choices(request.GET.get("q", ""))
+    if department:
+        staff = staff.filter(department_id=department) if department.isdigit() else staff.none()
+    results = [
+        {
+            "name": person.name,
+            "post": person.post,
+            "label": " · ".join(
+                filter(
+                    None, [_("Staff no. %(number)s") % {"number": person.staff_number}, person.post]
+                )
+            ),
+        }
+        for person in staff[:STAFF_CHOICES]
+    ]
+    return JsonResponse({"results": results})
 
 
 @login_required

@@ -1,6 +1,7 @@
 """The account form a filer fills in, and the admin's export form with its personal-data choice."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import SelectableFieldsExportForm
 
@@ -20,6 +21,26 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", attrs=attrs, **kwargs)
 
 
+class StaffPicker(forms.TextInput):
+    """A name typed, or picked from the staff in post of the department chosen in the form:
+    static/staff-picker.js fills the list as the filer types, each name with its staff number and
+    post. Picking the owner fills an empty post field named by ``post_field``. Without
+    JavaScript it is the text box it always was."""
+
+    template_name = "registry/widgets/staff_picker.html"
+
+    def __init__(self, post_field: str = ""):
+        attrs = {"autocomplete": "off", "data-staff-picker": reverse_lazy("approvals:staff_search")}
+        if post_field:
+            attrs["data-post-field"] = post_field
+        super().__init__(attrs=attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["list"] = f"{context['widget']['attrs'].get('id', name)}-staff"
+        return context
+
+
 PLATFORM_NAME_REQUIRED = _("Name the platform the account is on.")
 
 
@@ -35,6 +56,9 @@ class AccountForm(forms.ModelForm):
             "created_on": DateInput(),
             "task_end_on": DateInput(),
             "last_active_on": DateInput(),
+            "owner_name": StaffPicker(post_field="owner_post"),
+            "administrator_name": StaffPicker(),
+            "security_contact_name": StaffPicker(),
         }
 
     def __init__(self, *args, user, **kwargs):

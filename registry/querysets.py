@@ -25,7 +25,16 @@ class DepartmentQuerySet(DepartmentScopedQuerySet):
 
 
 class StaffQuerySet(DepartmentScopedQuerySet):
-    pass
+    def picker_choices(self, text: str):
+        """Staff in post whose name contains the text or whose staff number starts with it: the
+        choices the account form's staff picker offers."""
+        text = text.strip()
+        found = self.filter(status="active")
+        if text:
+            found = found.filter(
+                models.Q(name__contains=text) | models.Q(staff_number__startswith=text)
+            )
+        return found.order_by("name", "staff_number")
 
 
 class AccountQuerySet(DepartmentScopedQuerySet):

@@ -118,11 +118,11 @@ def login(request, browser, demo, shots):
     """
     pages, errors = [], []
 
-    def log_in(username: str, *, viewport=None, bypass_csp=False):
+    def log_in(username: str, *, viewport=None, bypass_csp=False, locale="zh-CN"):
         context = browser.new_context(
             base_url=demo.url,
             viewport=viewport or {"width": 1280, "height": 900},
-            locale="zh-CN",
+            locale=locale,
             bypass_csp=bypass_csp,
             # No collapse animations: a click lands on a form that is already where it stays.
             reduced_motion="reduce",

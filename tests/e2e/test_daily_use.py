@@ -1,0 +1,112 @@
+"""A day's small tasks in a real browser, on the demo data: the filer picks an owner from the
+department's staff, types dates in a browser set to English, and a reviewer reminds every late
+department at once, twice in a day."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from approvals.models import Filing, ManualReminderLog
+from registry.models import Account, Staff
+
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the groups made by migrations are back for the tests that follow.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def expect(locator):
+    from playwright.sync_api import expect
+
+    return expect(locator)
+
+
+def _save(page) -> None:
+    with page.expect_navigation():
+        page.click("main form.card button[type=submit]")
+    errors = page.locator(".invalid-feedback, .alert-danger").all_inner_texts()
+    assert page.locator(".alert-success").count() == 1, errors
+
+
+def test_the_filer_picks_the_owner_from_the_departments_staff(login, shots):
+    person = (
+        Staff.objects.filter(status=Staff.Status.ACTIVE)
+        .exclude(post="")
+        .select_related("department")
+        .order_by("pk")
+        .first()
+    )
+    department = person.department
+    elsewhere = Staff.objects.exclude(department=department).filter(status="active").first()
+    filer = login(f"filer_{department.code.lower()}")
+    filer.goto(reverse("approvals:account_create"))
+    filer.fill("#id_name", "新建的工作群")
+    filer.fill("#id_owner_post", "")
+    # Typing the start of the staff number lists the person, with number and post.
+    filer.click("#id_owner_name")
+    filer.keyboard.type(person.staff_number)
+    options = filer.locator("#id_owner_name-staff option")
+    expect(options).to_have_count(1)
+    assert options.evaluate_all("os => os.map(o => [o.value, o.label])") == [
+        [person.name, f"工号 {person.staff_number} · {person.post}"]
+    ]
+    shots.take(filer, "filer-staff-picker")
+    # Another department's staff are never offered, by name or by number.
+    filer.fill("#id_owner_name", "")
+    filer.keyboard.type(elsewhere.staff_number)
+    expect(options).to_have_count(0)
+    # Picking the name fills the owner's post, which was empty.
+    filer.fill("#id_owner_name", "")
+    filer.keyboard.type(person.name)
+    expect(options.first).to_have_attribute("value", person.name)
+    filer.fill("#id_owner_name", person.name)
+    filer.locator("#id_owner_name").dispatch_event("change")
+    assert filer.input_value("#id_owner_post") == person.post
+    filer.fill("#id_number", "688000001")
+    filer.fill("#id_purpose", "布置日常工作")
+    filer.select_option("#id_platform", "qq_group")
+    filer.select_option("#id_naming_level", "department")
+    filer.select_option("#id_category", "work_group")
+    _save(filer)
+    account = Account.objects.get(name="新建的工作群")
+    assert (account.owner, account.owner_post) == (person, person.post)
+
+
+def test_dates_read_and_typed_as_year_month_day_in_an_english_browser(login, shots):
+    draft = Filing.objects.filter(state="draft").select_related("account__department").first()
+    account = draft.account
+    filer = login(f"filer_{account.department.code.lower()}", locale="en-US")
+    filer.goto(reverse("approvals:account_edit", args=[account.pk]))
+    assert filer.get_attribute("#id_created_on", "type") == "text"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", filer.input_value("#id_created_on"))
+    filer.fill("#id_last_active_on", "2026年11月5日")
+    filer.check("#id_rules_acknowledged")
+    _save(filer)
+    assert "2026-11-05" in filer.inner_text("main")
+    shots.take(filer, "filer-dates-english-browser")
+    account.refresh_from_db()
+    assert account.last_active_on.isoformat() == "2026-11-05"
+
+
+def test_the_reviewer_reminds_every_late_department_once_a_day(login, shots):
+    reviewer = login("reviewer1")
+    reviewer.goto(reverse("approvals:command_centre"))
+    remind_all = reviewer.get_by_role("button", name="提醒所有逾期单位")
+    with reviewer.expect_navigation():
+        remind_all.click()
+    first = reviewer.locator(".alert-success").inner_text()
+    shots.take(reviewer, "reviewer-reminded-all")
+    reminded = int(re.search(r"已提醒 (\d+) 个单位", first).group(1))
+    assert reminded > 0
+    departments = set(ManualReminderLog.objects.values_list("department_id", flat=True))
+    assert len(departments) == reminded
+    logged = ManualReminderLog.objects.count()
+    # A second click the same day sends nothing again and says so.
+    with reviewer.expect_navigation():
+        remind_all.click()
+    second = reviewer.locator(".alert-success").inner_text()
+    assert re.search(r"已提醒 0 个单位", second), second
+    assert re.search(rf"{reminded} 个单位今天已提醒过", second), second
+    assert ManualReminderLog.objects.count() == logged
