@@ -5,15 +5,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from newmedia.ids import IdMultipleChoiceField
+from registry import roles
 from registry.models import Department
 
 from .models import RosterMember, Severity
+from .notice import notice_choices
 from .rosters import FIELD_LABELS, NAME_FIELDS
 from .rules import RULE_CHOICES, RULES
 
 MAPPING_NEEDS_NAME = _("Map at least one of the nickname, the name card or the real name.")
 MAPPING_TWICE = _("Column %(column)s is chosen for more than one field.")
-NOTICE_RULES = sorted({rule.notice_rule for rule in RULES})
 
 
 def column_letter(index: int) -> str:
@@ -121,7 +122,7 @@ class FindingFilter(django_filters.FilterSet):
     )
     notice_rule = django_filters.ChoiceFilter(
         method="by_notice_rule",
-        choices=[(code, code) for code in NOTICE_RULES],
+        choices=notice_choices,
         label=_("Rule of the notice"),
         empty_label=_("All rules"),
     )
@@ -134,6 +135,12 @@ class FindingFilter(django_filters.FilterSet):
         label=_("Department"),
         empty_label=_("All departments"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rules' codes are the reviewers' words; a department's people read what each asks.
+        if not (self.request and roles.sees_all(self.request.user)):
+            self.filters["notice_rule"].extra["choices"] = notice_choices(codes=False)
 
     def by_notice_rule(self, queryset, name, value):
         return queryset.filter(rule__in=[r.code for r in RULES if r.notice_rule == value])

@@ -257,3 +257,10 @@ class Finding(models.Model):
         from .rules import notice_rule
 
         return notice_rule(self.rule)
+
+    @property
+    def notice(self):
+        """The rule of the notice behind this finding (cleanup/notice.py), or None."""
+        from .notice import NOTICE_RULES
+
+        return NOTICE_RULES.get(self.notice_rule)

@@ -36,3 +36,9 @@ def test_the_outsiders_dashboard_does_not(client_for, outsider, zombie):
     response = client_for(outsider).get(reverse("approvals:dashboard"))
     assert response.context["filer_findings"] == []
     assert client_for(outsider).get(zombie.get_absolute_url()).status_code == 404
+
+
+def test_a_finding_cites_the_notices_words_not_a_rule_code(client_for, filer, zombie):
+    body = client_for(filer).get(zombie.get_absolute_url()).content.decode()
+    assert "依据通知一、2：“清理因阶段性工作临时组建" in body
+    assert "R3" not in body

@@ -46,3 +46,15 @@ def test_a_filer_sees_only_their_departments(
 
 def test_it_needs_a_login(client):
     assert client.get(URL).status_code == 302
+
+
+def test_filers_read_what_a_rule_asks_and_reviewers_keep_its_code(
+    client_for, filer, reviewer, findings
+):
+    page = client_for(filer).get(URL).content.decode()
+    assert "依据通知一、1：“不得以财政厅名义建设相关自媒体。”" in page
+    assert "R1 " not in page and "R3 " not in page
+    page = client_for(reviewer).get(URL).content.decode()
+    # The filter by the notice's rule names each by code and by what it asks.
+    assert "R1 不得以财政厅名义建设" in page
+    assert "R1 名称违规" in page or "R1 禁用名称" in page
