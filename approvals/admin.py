@@ -78,7 +78,9 @@ def _entries_html(entries):
 
 class AccountAdminForm(forms.ModelForm):
     # The version the administrator opened; a save over someone else's change is refused.
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_version = forms.IntegerField(
+        label=_("version opened"), widget=forms.HiddenInput, required=False
+    )
     # A registered account's facts change by a change request, or directly for those who may
     # correct registered data: either way with a reason.
     change_reason = forms.CharField(

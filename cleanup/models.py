@@ -226,7 +226,7 @@ class Finding(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.account_id}：{self.rule}"
+        return f"{self.account_id}：{self.rule_title}"
 
     def get_absolute_url(self):
         return reverse("approvals:account_detail", args=[self.account_id])

@@ -12,9 +12,10 @@ class NewmediaConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from . import dbtriggers
+        from . import checks, dbtriggers, django_zh  # noqa: F401 (checks registers itself)
         from .sessions import session_stamp_login
 
+        django_zh.install()
         # The login's start time goes into the session that login() saves anyway.
         user_logged_in.connect(session_stamp_login, dispatch_uid="newmedia_session_stamp_login")
         # Declared triggers are kept out of every migration's way (newmedia/dbtriggers.py).

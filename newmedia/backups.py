@@ -27,6 +27,8 @@ from django.db.backends.postgresql.client import DatabaseClient
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -34,6 +36,9 @@ DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump
 MEDIA = "media"
 SUFFIX = ".tar.gz"
 CHUNK = 1024 * 1024
+
+
+REFUSED = gettext_lazy("Refusing the member “%(name)s”: %(why)s.")
 
 
 class BackupError(Exception):
@@ -47,7 +52,10 @@ def backup_create(*, destination: Path) -> Path:
     destination = Path(destination)
     if destination.resolve().is_relative_to(media_root.resolve()):
         # The archive being written would be archived into itself.
-        raise BackupError(f"Write backups outside MEDIA_ROOT ({media_root}), not in {destination}.")
+        raise BackupError(
+            _("Write backups outside MEDIA_ROOT (%(media)s), not in %(destination)s.")
+            % {"media": media_root, "destination": destination}
+        )
     destination.mkdir(parents=True, exist_ok=True)
     created_at = timezone.localtime()
     migrations = _migration_state()
@@ -164,14 +172,17 @@ def _media_files(media_root: Path) -> list[Path]:
 def _unpack_verified(*, archive: Path, into: Path) -> dict:
     """Unpack into a staging directory and check it all; nothing else is touched."""
     if not archive.is_file():
-        raise BackupError(f"{archive} does not exist.")
+        raise BackupError(_("%(archive)s does not exist.") % {"archive": archive})
     unpacked: dict[str, tuple[int, str]] = {}
     try:
         with tarfile.open(archive, "r:*") as tar:
             for member in tar:
                 name = _checked_name(member, into=into)
                 if name in unpacked:
-                    raise BackupError(f"{archive}: {name} appears twice.")
+                    raise BackupError(
+                        _("%(archive)s: %(name)s appears twice.")
+                        % {"archive": archive, "name": name}
+                    )
                 target = into / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha256()
@@ -184,7 +195,9 @@ def _unpack_verified(*, archive: Path, into: Path) -> dict:
             while tar.fileobj.read(CHUNK):
                 pass
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise BackupError(f"{archive} cannot be read: {exc}") from None
+        raise BackupError(
+            _("%(archive)s cannot be read: %(error)s") % {"archive": archive, "error": exc}
+        ) from None
     manifest = _read_manifest(into / MANIFEST, archive=archive, present=MANIFEST in unpacked)
     listed = {entry["name"]: entry for entry in manifest["files"]}
     unpacked.pop(MANIFEST)
@@ -192,31 +205,48 @@ def _unpack_verified(*, archive: Path, into: Path) -> dict:
         missing = sorted(set(listed) - set(unpacked))
         unlisted = sorted(set(unpacked) - set(listed))
         raise BackupError(
-            f"{archive} does not match its manifest: missing {missing}, not listed {unlisted}."
+            _(
+                "%(archive)s does not match its manifest: missing %(missing)s, not listed "
+                "%(unlisted)s."
+            )
+            % {"archive": archive, "missing": missing, "unlisted": unlisted}
         )
     for name, (size, sha256) in unpacked.items():
         if (size, sha256) != (listed[name]["size"], listed[name]["sha256"]):
             raise BackupError(
-                f"{archive}: {name} is damaged (its size or SHA-256 differs from the manifest's)."
+                _(
+                    "%(archive)s: %(name)s is damaged (its size or SHA-256 differs from the "
+                    "manifest's)."
+                )
+                % {"archive": archive, "name": name}
             )
     vendor = manifest["database"]["vendor"]
     if vendor != _vendor():
         raise BackupError(
-            f"{archive} holds a {vendor} database, but this installation uses "
-            f"{_vendor()}; restore it into a {vendor} installation."
+            _(
+                "%(archive)s holds a %(vendor)s database, but this installation uses %(ours)s; "
+                "restore it into a %(vendor)s installation."
+            )
+            % {"archive": archive, "vendor": vendor, "ours": _vendor()}
         )
     if manifest["database"]["member"] != DATABASE_MEMBERS[vendor] or (
         DATABASE_MEMBERS[vendor] not in listed
     ):
-        raise BackupError(f"{archive} has no {vendor} database dump.")
+        raise BackupError(
+            _("%(archive)s has no %(vendor)s database dump.")
+            % {"archive": archive, "vendor": vendor}
+        )
     known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
     unknown = sorted(
         f"{app}.{name}" for app, name in manifest["migrations"].items() if (app, name) not in known
     )
     if unknown:
         raise BackupError(
-            f"{archive} comes from a newer version of this code (migrations it "
-            f"does not have: {', '.join(unknown)}); update the code first."
+            _(
+                "%(archive)s comes from a newer version of this code (migrations it does not "
+                "have: %(migrations)s); update the code first."
+            )
+            % {"archive": archive, "migrations": ", ".join(unknown)}
         )
     if vendor == "postgresql":
         _postgres_check(source=into / DATABASE_MEMBERS[vendor])
@@ -227,21 +257,26 @@ def _checked_name(member: tarfile.TarInfo, *, into: Path) -> str:
     name = member.name
     path = PurePosixPath(name)
     if not name or path.is_absolute() or ".." in path.parts:
-        raise BackupError(f"Refusing the member {name!r}: an absolute path or one with '..'.")
+        raise BackupError(REFUSED % {"name": name, "why": _("an absolute path or one with '..'")})
     if not member.isreg():
-        raise BackupError(f"Refusing the member {name!r}: only regular files belong in a backup.")
+        raise BackupError(
+            REFUSED % {"name": name, "why": _("only regular files belong in a backup")}
+        )
     name = path.as_posix()
     in_media = len(path.parts) > 1 and path.parts[0] == MEDIA
     if name not in {MANIFEST, *DATABASE_MEMBERS.values()} and not in_media:
-        raise BackupError(f"Refusing the member {name!r}: not part of a newmedia backup.")
+        raise BackupError(REFUSED % {"name": name, "why": _("not part of a newmedia backup")})
     if not (into / name).resolve().is_relative_to(into.resolve()):
-        raise BackupError(f"Refusing the member {name!r}: it points outside the archive.")
+        raise BackupError(REFUSED % {"name": name, "why": _("it points outside the archive")})
     return name
 
 
 def _read_manifest(path: Path, *, archive: Path, present: bool) -> dict:
     if not present:
-        raise BackupError(f"{archive} is not a newmedia backup: it has no {MANIFEST}.")
+        raise BackupError(
+            _("%(archive)s is not a newmedia backup: it has no %(manifest)s.")
+            % {"archive": archive, "manifest": MANIFEST}
+        )
     try:
         manifest = json.loads(path.read_text())
         fits = (
@@ -254,7 +289,10 @@ def _read_manifest(path: Path, *, archive: Path, present: bool) -> dict:
     except (ValueError, KeyError, TypeError):
         fits = False
     if not fits:
-        raise BackupError(f"{archive}: {MANIFEST} is not a format {FORMAT} backup manifest.")
+        raise BackupError(
+            _("%(archive)s: %(manifest)s is not a format %(format)s backup manifest.")
+            % {"archive": archive, "manifest": MANIFEST, "format": FORMAT}
+        )
     return manifest
 
 
@@ -298,18 +336,21 @@ def _replace_media(*, source: Path, media_root: Path) -> None:
 # ------------------------------------------------------------------------------
 def _vendor() -> str:
     if connection.vendor not in DATABASE_MEMBERS:
-        raise BackupError(f"Backups cover SQLite and PostgreSQL, not {connection.vendor}.")
+        raise BackupError(
+            _("Backups cover SQLite and PostgreSQL, not %(vendor)s.")
+            % {"vendor": connection.vendor}
+        )
     return connection.vendor
 
 
 def _sqlite_path(*, must_exist: bool) -> Path:
     if connection.is_in_memory_db():
         raise BackupError(
-            "The SQLite database is in memory: there is no file to back up or restore."
+            _("The SQLite database is in memory: there is no file to back up or restore.")
         )
     path = Path(connection.settings_dict["NAME"])
     if must_exist and not path.is_file():
-        raise BackupError(f"The SQLite database {path} does not exist.")
+        raise BackupError(_("The SQLite database %(path)s does not exist.") % {"path": path})
     return path
 
 
@@ -325,7 +366,8 @@ def _sqlite_copy(*, source: Path, target: Path) -> None:
             origin.backup(copy)
     except sqlite3.Error as exc:
         raise BackupError(
-            f"Copying the SQLite database {source} to {target} failed: {exc}"
+            _("Copying the SQLite database %(source)s to %(target)s failed: %(error)s")
+            % {"source": source, "target": target, "error": exc}
         ) from None
 
 
@@ -349,9 +391,11 @@ def _postgres_command(program: str) -> tuple[list[str], dict[str, str]]:
     executable = shutil.which(program)
     if executable is None:
         raise BackupError(
-            f"{program} is not installed: install the PostgreSQL client "
-            f"(Debian: apt-get install postgresql-client), at least the server's "
-            "major version."
+            _(
+                "%(program)s is not installed: install the PostgreSQL client (Debian: apt-get "
+                "install postgresql-client), at least the server's major version."
+            )
+            % {"program": program}
         )
     database = connection.settings_dict
     # Django's own mapping for dbshell: password, sslmode, certificates, service, passfile.
@@ -366,7 +410,10 @@ def _postgres_command(program: str) -> tuple[list[str], dict[str, str]]:
 def _run(command: list[str], *, env: dict[str, str]) -> str:
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise BackupError(f"{Path(command[0]).name} failed: {done.stderr.strip()}")
+        raise BackupError(
+            _("%(program)s failed: %(error)s")
+            % {"program": Path(command[0]).name, "error": done.stderr.strip()}
+        )
     return done.stdout
 
 
@@ -384,8 +431,11 @@ def _postgres_check(*, source: Path) -> None:
     if extra:
         # --clean drops only what the dump holds; these would survive and break `migrate`.
         raise BackupError(
-            f"The database has tables the backup does not ({', '.join(extra)}): drop it and "
-            "create it empty (dropdb, createdb), then restore."
+            _(
+                "The database has tables the backup does not (%(tables)s): drop it and create "
+                "it empty (dropdb, createdb), then restore."
+            )
+            % {"tables": ", ".join(extra)}
         )
 
 

@@ -9,12 +9,30 @@ proxy is in front, and only if it looks like an id), or a new one. It goes back 
 import logging
 import re
 import uuid
+from contextlib import suppress
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 
 _current: ContextVar = ContextVar("newmedia_request", default=None)
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# Where links point when NEWMEDIA_SITE_URL is unset and this process has not been asked for a
+# page yet (a task run from the command line).
+LOCAL_SITE = "http://127.0.0.1:8000"
+_served_at = ""  # the address this process was last asked for a page on
+
+
+def site_url() -> str:
+    """The site's address for the links sent out (emails, notifications): NEWMEDIA_SITE_URL;
+    unset, the address of the request being answered, or of the last one this process answered
+    (the demo runs its tasks in-process), or the local default."""
+    if settings.NEWMEDIA_SITE_URL:
+        return settings.NEWMEDIA_SITE_URL.rstrip("/")
+    request = _current.get()
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return _served_at or LOCAL_SITE
 
 
 def current_request_id() -> str:
@@ -36,6 +54,10 @@ class RequestIdMiddleware:
         else:
             request.request_id = uuid.uuid4().hex
         token = _current.set(request)
+        if not settings.NEWMEDIA_SITE_URL:
+            global _served_at
+            with suppress(DisallowedHost):  # answered 400 further on
+                _served_at = request.build_absolute_uri("/").rstrip("/")
         try:
             response = self.get_response(request)
         finally:

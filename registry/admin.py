@@ -9,7 +9,7 @@ from audit.services import audit_record
 
 from . import personal_data, roles
 from .formats import EXPORT_FORMATS
-from .forms import PersonalDataExportForm
+from .forms import NamedFieldsExportForm, PersonalDataExportForm
 from .import_audit import import_audited
 from .layouts import STAFF
 from .models import ColumnMapping, Department, Staff
@@ -239,6 +239,7 @@ def _unmask_requested(form) -> bool:
 @admin.register(Department)
 class DepartmentAdmin(SafeExportMixin, AuditedImportMixin, NoDeleteAdmin, ImportExportModelAdmin):
     resource_classes = [DepartmentResource]
+    export_form_class = NamedFieldsExportForm
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]

@@ -7,4 +7,5 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registry")
 
     def ready(self):
-        from . import import_audit  # noqa: F401  (registers how the trail shows an import)
+        # Register how the trail shows an import and the rows about personal data.
+        from . import import_audit, personal_data  # noqa: F401

@@ -1,7 +1,9 @@
 """The account form a filer fills in, and the admin's export form with its personal-data choice."""
 
 from django import forms
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import SelectableFieldsExportForm
 
@@ -90,7 +92,18 @@ class AccountForm(forms.ModelForm):
         return cleaned
 
 
-class PersonalDataExportForm(SelectableFieldsExportForm):
+class NamedFieldsExportForm(SelectableFieldsExportForm):
+    """The admin's export form, each column offered by the model's name for it (负责人), not by
+    its attribute written as a title (Owner Name)."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        try:
+            return capfirst(resource._meta.model._meta.get_field(field_name).verbose_name)
+        except FieldDoesNotExist:
+            return super()._get_field_label(resource, field_name)
+
+
+class PersonalDataExportForm(NamedFieldsExportForm):
     """The admin's export form, with the choice to unmask phone numbers and the reason for it.
 
     The form checks only that a reason is given; the admin checks the permission, because the

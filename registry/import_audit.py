@@ -12,7 +12,7 @@ from audit.services import audit_record
 IMPORTED = re.compile(
     r"^(?P<model>[\w.]+) from (?P<file>.*): (?:(?P<new>\d+) new, (?P<updated>\d+) updated, "
     r"(?P<skipped>\d+) skipped(?:, (?P<left>\d+) marked as left)?)?(?:, )?"
-    r"(?:(?P<errors>\d+) errors, nothing saved)?$"
+    r"(?:(?P<errors>\d+) errors, nothing saved)?(?:(?P<members>\d+) members)?$"
 )
 
 
@@ -46,6 +46,11 @@ def import_shown(detail: str) -> str | None:
     match = IMPORTED.match(detail)
     if not match:
         return None
+    if match["members"] is not None:  # a group's member roster (cleanup.services.roster_upload)
+        return _("%(file)s: %(members)s members") % {
+            "file": match["file"],
+            "members": match["members"],
+        }
     if match["errors"] is not None:
         return _("%(file)s: %(errors)s errors, nothing saved") % {
             "file": match["file"],

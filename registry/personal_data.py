@@ -10,10 +10,13 @@ states why; that export, and every page that shows a number unmasked, writes an 
 import re
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.details import detail_renderer
 from audit.models import AuditEvent
 from audit.services import audit_record
 
@@ -96,6 +99,42 @@ def personal_data_viewed(*, user, objects: Iterable[models.Model], detail: str =
             detail=detail if single else f"{detail} ({len(shown)} {shown[0]._meta.label} rows)",
         )
     return len(shown)
+
+
+VIEWED = re.compile(r"^(?P<page>\S*) \((?P<rows>\d+) (?P<model>\w+\.\w+) rows\)$")
+EXPORTED = re.compile(r"^(?P<model>\w+\.\w+), (?P<rows>\d+) rows, (?P<format>\w+): (?P<reason>.*)$")
+
+
+def _records(label: str) -> str:
+    try:
+        return str(apps.get_model(label)._meta.verbose_name_plural)
+    except LookupError:  # a model since removed
+        return label
+
+
+@detail_renderer(AuditEvent.Action.PERSONAL_DATA_VIEWED)
+def viewed_shown(detail: str) -> str | None:
+    match = VIEWED.match(detail)
+    if not match:
+        return None  # the page's address alone: one record, named in the row
+    return gettext("%(page)s (%(rows)s %(records)s)") % {
+        "page": match["page"],
+        "rows": match["rows"],
+        "records": _records(match["model"]),
+    }
+
+
+@detail_renderer(AuditEvent.Action.PERSONAL_DATA_EXPORTED)
+def exported_shown(detail: str) -> str | None:
+    match = EXPORTED.match(detail)
+    if not match:
+        return None
+    return gettext("%(rows)s %(records)s, %(format)s. Reason: %(reason)s") % {
+        "rows": match["rows"],
+        "records": _records(match["model"]),
+        "format": match["format"],
+        "reason": match["reason"],
+    }
 
 
 def personal_data_exported(

@@ -1,7 +1,9 @@
 """What the system tells people: in-app notifications that double as the email outbox, and the
 logs that make each reminder a database fact, sent once however often the sweep runs."""
 
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from registry.models import Department
 
 from .campaign import Campaign
+
+WEB_ADDRESS = re.compile(r"\s*https?://\S+")
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -81,6 +85,24 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+    @property
+    def path(self) -> str:
+        """The link's page on this site, wherever the site is being served."""
+        parts = urlsplit(self.link)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    @property
+    def text_on_site(self) -> str:
+        """The text as a page shows it, where links are links: without the e-mail's web
+        addresses, and without the lines ("Open it:") that only introduced one."""
+        lines = []
+        for line in self.body.splitlines():
+            bare = WEB_ADDRESS.sub("", line)
+            if bare != line and bare.rstrip().endswith((":", "：")):
+                continue
+            lines.append(bare)
+        return "\n".join(lines).strip()
 
 
 class SentReminder(models.Model):

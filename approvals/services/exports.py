@@ -33,7 +33,7 @@ from .form_pdf import PDF, form_pdf
 
 EXPORT_PERMISSION = "registry.export_account"
 EXPORT_NOT_PERMITTED = _("You may not export the registration form.")
-FORM_REASON = "registration form"
+FORM_REASON = _("the registration form of %(department)s")
 WHOLE_SCHOOL = _("Whole school")
 SCOPE_LINE = _("Scope: %(scope)s")
 
@@ -132,7 +132,7 @@ def form_export(*, user, department: Department, file_format: str = "xlsx") -> b
             model=Account,
             rows=form_accounts(department=department).count(),
             file_format=file_format,
-            reason=f"{FORM_REASON} {department.code}",
+            reason=FORM_REASON % {"department": department.name},
         )
     return content
 

@@ -116,8 +116,11 @@ class ImportReport:
         return not self.problems
 
     def summary(self) -> str:
-        return f"{len(self.new)} new, {len(self.changed)} updated, {self.unchanged} skipped" + (
-            f", {len(self.marked_left)} marked as left" if self.marked_left else ""
+        counts = {"new": len(self.new), "updated": len(self.changed), "skipped": self.unchanged}
+        return str(_("%(new)s new, %(updated)s updated, %(skipped)s unchanged") % counts) + (
+            str(_(", %(left)s marked as left") % {"left": len(self.marked_left)})
+            if self.marked_left
+            else ""
         )
 
 

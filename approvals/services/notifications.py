@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from newmedia.dbretry import DATABASE_ERRORS, db_retrying
 from newmedia.publishing import publish, publish_on_commit
+from newmedia.requests import site_url
 from registry.roles import REVIEWER_GROUP
 
 from ..models import Notification
@@ -37,8 +38,9 @@ logger = logging.getLogger(__name__)
 
 
 def site_link(path: str) -> str:
-    """An absolute link for emails, from NEWMEDIA_SITE_URL."""
-    return settings.NEWMEDIA_SITE_URL.rstrip("/") + path
+    """An absolute link for emails (newmedia.requests.site_url: NEWMEDIA_SITE_URL, or the
+    address the site is served on)."""
+    return site_url() + path
 
 
 def reviewers():

@@ -19,7 +19,8 @@ def test_it_imports_from_the_command_line(tmp_path, department, other_department
     path.write_bytes(xlsx(table([form_row(department, 1), form_row(other_department, 2)])))
     out = io.StringIO()
     call_command("import_accounts", str(path), "--dry-run", stdout=out)
-    assert "2 new" in out.getvalue() and not Account.objects.exists()
+    assert "试运行，未写入：新增 2，更新 0，未变 0" in out.getvalue()
+    assert not Account.objects.exists()
     call_command("import_accounts", str(path), stdout=out)
     assert Account.objects.filter(filing__state=Filing.State.DRAFT).count() == 2
 
@@ -35,8 +36,8 @@ def test_it_prints_the_inferences_and_uses_the_department_given(tmp_path, depart
     args = [str(path), "--department", department.code]
     call_command("import_accounts", *args, "--dry-run", stdout=out)
     printed = out.getvalue()
-    assert "[QQ群] row 2 教职工群: inferred 平台=QQ群" in printed
-    assert "[QQ群] 管理员 -> 管理员" in printed and not Account.objects.exists()
+    assert "[QQ群] 第 2 行，教职工群：推断 平台=QQ群" in printed
+    assert "[QQ群] 管理员 → 管理员" in printed and not Account.objects.exists()
     call_command("import_accounts", *args, stdout=io.StringIO())
     account = Account.objects.get()
     assert (account.department, account.platform, account.administrator_name) == (
@@ -49,9 +50,17 @@ def test_it_prints_the_inferences_and_uses_the_department_given(tmp_path, depart
 def test_it_fails_on_the_command_line_and_writes_nothing(tmp_path, department):
     path = tmp_path / "bad.xlsx"
     path.write_bytes(xlsx(table([form_row(department, 平台="飞书")])))
-    with pytest.raises(CommandError):
-        call_command("import_accounts", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="1 个问题：未导入任何内容。"):
+        call_command("import_accounts", str(path), stdout=io.StringIO(), stderr=errors)
+    assert errors.getvalue().startswith("[登记表] 第 ") or "第 " in errors.getvalue()
     assert not Account.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_names_an_unknown_department_code_in_chinese(tmp_path):
+    with pytest.raises(CommandError, match="没有代码为“XX”的单位。"):
+        call_command("export_register", "--department", "XX", "-o", str(tmp_path / "f.xlsx"))
 
 
 @pytest.mark.parametrize("name", ["register.xlsx", "register.csv"])
@@ -62,10 +71,9 @@ def test_it_exports_from_the_command_line(tmp_path, department, name):
     assert "会计学院教职工群".encode() in (
         path.read_bytes() if name.endswith("csv") else _cells(path.read_bytes())
     )
-    call_command(
-        "export_register", "--department", department.code, "-o", str(path), stdout=io.StringIO()
-    )
-    assert path.stat().st_size
+    out = io.StringIO()
+    call_command("export_register", "--department", department.code, "-o", str(path), stdout=out)
+    assert path.stat().st_size and out.getvalue().startswith(f"已写入 {path}")
 
 
 def _cells(content: bytes) -> bytes:

@@ -109,15 +109,24 @@ def test_it_writes_an_audit_row_and_the_log(
     assert filer.username in event.detail
 
 
-def test_it_says_what_is_missing_in_the_email(
-    client_for, reviewer, filer, campaign, department, post, settings
-):
+@pytest.fixture
+def emailed(client_for, reviewer, filer, department, post):
+    """The reviewer reminds the department, whose filer has an address and a draft; the email."""
+
+    def remind():
+        filer.email = "filer@example.edu.cn"
+        filer.save()
+        filing_in(Filing.State.DRAFT, department=department)
+        post(client_for(reviewer), department)
+        [email] = mail.outbox
+        return email
+
+    return remind
+
+
+def test_it_says_what_is_missing_in_the_email(filer, campaign, department, emailed, settings):
     settings.NEWMEDIA_SITE_URL = "https://newmedia.example.edu.cn"
-    filer.email = "filer@example.edu.cn"
-    filer.save()
-    filing_in(Filing.State.DRAFT, department=department)
-    post(client_for(reviewer), department)
-    [email] = mail.outbox
+    email = emailed()
     assert department.name in email.subject
     assert "5" in email.subject  # days left
     assert campaign.title in email.body
@@ -198,3 +207,17 @@ def test_remind_all_is_for_reviewers_only(client_for, filer, campaign, departmen
     assert client_for(filer).post(REMIND_ALL, {}).status_code == 403
     assert not ManualReminderLog.objects.exists()
     assert client_for(filer).get(REMIND_ALL).status_code == 405
+
+
+def test_unset_the_links_point_where_the_site_is_served_and_the_page_shows_none(
+    client_for, filer, campaign, emailed, settings
+):
+    settings.NEWMEDIA_SITE_URL = ""
+    email = emailed()
+    assert "http://testserver/" in email.body  # the test client's address, not a default
+    # The filer's dashboard links to the page itself and shows no web address.
+    [notification] = Notification.objects.filter(recipient=filer)
+    page = client_for(filer).get(reverse("approvals:dashboard")).content.decode()
+    assert f'href="{notification.path}"' in page and notification.path.startswith("/")
+    assert "http://" not in notification.text_on_site
+    assert "testserver" not in page

@@ -386,8 +386,10 @@ if NEWMEDIA_MAX_REQUEST_BYTES <= NEWMEDIA_IMPORT_MAX_BYTES:
         "NEWMEDIA_MAX_REQUEST_BYTES must be larger than NEWMEDIA_IMPORT_MAX_BYTES, or no "
         "spreadsheet of the largest accepted size could be uploaded."
     )
-# The site's address, for links in emails.
-NEWMEDIA_SITE_URL = env_str("NEWMEDIA_SITE_URL", "http://127.0.0.1:8000")
+# The site's address, for links in emails and notifications. Unset, links use the address the
+# site is being served on (the demo's: newmedia/requests.py), which a worker of its own cannot
+# know: `check --deploy` warns.
+NEWMEDIA_SITE_URL = env_str("NEWMEDIA_SITE_URL", "")
 # Reminders on Saturdays and Sundays; when off, a weekend milestone goes out on the Friday.
 NEWMEDIA_REMIND_ON_WEEKENDS = env_bool("NEWMEDIA_REMIND_ON_WEEKENDS", False)
 # Reverse proxies in front of the site that append to X-Forwarded-For (0: none, trust the

@@ -236,7 +236,7 @@ def test_it_explains_and_changes_nothing_without_yes(sqlite_site, seeded_archive
     done = sqlite_site.manage("restore", str(seeded_archive), check=False)
 
     assert done.returncode == 1
-    assert "would replace" in done.stdout and str(sqlite_site.database) in done.stdout
+    assert "恢复它将替换" in done.stdout and str(sqlite_site.database) in done.stdout
     assert "--yes" in done.stderr
     assert _sqlite_tables(sqlite_site.database) == tables
     assert _files(sqlite_site.media) == files
@@ -257,7 +257,7 @@ def test_it_refuses_a_tampered_archive_and_changes_nothing(sqlite_site, seeded_a
     done = sqlite_site.manage("restore", str(tampered), "--yes", check=False)
 
     assert done.returncode == 1
-    assert "is damaged" in done.stderr and "SHA-256" in done.stderr
+    assert "已损坏" in done.stderr and "SHA-256" in done.stderr
     assert _sqlite_tables(sqlite_site.database) == tables
     assert _files(sqlite_site.media) == files
 
@@ -290,7 +290,7 @@ def test_it_refuses_members_that_point_outside_the_archive(
 
     crafted = _rewrite(seeded_archive, tmp_path / "crafted.tar.gz", add_escaping_member)
 
-    with pytest.raises(BackupError, match="Refusing the member"):
+    with pytest.raises(BackupError, match="拒绝成员"):
         backup_restore(archive=crafted)
     assert not (tmp_path / "escaped").exists()
     assert not settings.MEDIA_ROOT.exists()
@@ -306,7 +306,7 @@ def test_it_refuses_an_archive_of_another_database_vendor(seeded_archive, tmp_pa
 
     foreign = _rewrite(seeded_archive, tmp_path / "foreign.tar.gz", change_vendor)
 
-    with pytest.raises(BackupError, match=f"holds a {other} database"):
+    with pytest.raises(BackupError, match=f"中是 {other} 数据库"):
         backup_restore(archive=foreign)
     assert not settings.MEDIA_ROOT.exists()
 

@@ -20,6 +20,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "newmedia.example.edu.cn",
     "NEWMEDIA_HTTPS": "1",
+    "NEWMEDIA_SITE_URL": "https://newmedia.example.edu.cn",
     "DATABASE_URL": "sqlite://:memory:",
 }
 
@@ -60,6 +61,13 @@ def test_it_passes_the_deployment_checks_with_the_production_environment():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deployment_checks_warn_when_the_sites_address_is_unset():
+    unset = {key: value for key, value in PRODUCTION.items() if key != "NEWMEDIA_SITE_URL"}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **unset)
+    assert result.returncode != 0
+    assert "newmedia.W001" in result.stderr
 
 
 def test_the_deployment_checks_fail_without_https():

@@ -2,30 +2,30 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
-
-from registry.models import Department
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ...services import exports
+from ._options import department_by_code
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Write the registration form of one department (--department), laid out as on paper, or "
         "the school-wide register with each account's state; xlsx, or CSV when FILE ends in "
         ".csv. Phone numbers are written whole: this is the office's own copy."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--department", help="the department's code")
-        parser.add_argument("-o", "--output", type=Path, required=True)
+        parser.add_argument("--department", help=gettext_lazy("the department's code"))
+        parser.add_argument(
+            "-o", "--output", type=Path, required=True, help=gettext_lazy("the file to write")
+        )
 
     def handle(self, *args, department=None, output: Path, **options):
-        if department:
-            department = Department.objects.filter(code=department).first()
-            if department is None:
-                raise CommandError(f"No department has the code {options['department']!r}.")
+        department = department_by_code(department)
         file_format = "csv" if output.suffix.lower() == ".csv" else "xlsx"
         if department and file_format == "xlsx":
             content = exports.form_xlsx(
@@ -40,4 +40,7 @@ class Command(BaseCommand):
                 filled_in_by="",
             )
         output.write_bytes(content)
-        self.stdout.write(f"Wrote {output} ({timezone.localdate():%Y-%m-%d}).")
+        self.stdout.write(
+            _("Wrote %(file)s (%(day)s).")
+            % {"file": output, "day": f"{timezone.localdate():%Y-%m-%d}"}
+        )

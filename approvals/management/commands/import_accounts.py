@@ -3,14 +3,15 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-
-from registry.models import Department
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ...services import imports
+from ._options import department_by_code
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Import a registration form, or an office's own QQ/WeChat/public-account sheets (xlsx, "
         "xls, CSV or a Word .docx table; every sheet of a workbook), for every department, all "
         "or nothing; new accounts open as drafts. Prints how each heading was read and every "
@@ -18,19 +19,22 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", type=Path)
-        parser.add_argument("--department", help="code of the department for rows that name none")
-        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("file", type=Path, help=gettext_lazy("the file to import"))
+        parser.add_argument(
+            "--department", help=gettext_lazy("code of the department for rows that name none")
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help=gettext_lazy("check only, write nothing")
+        )
 
     def handle(self, *args, file: Path, department=None, dry_run=False, **options):
-        if department:
-            department = Department.objects.filter(code=department).first()
-            if department is None:
-                raise CommandError(f"No department has the code {options['department']!r}.")
+        department = department_by_code(department)
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise CommandError(str(exc)) from None
+            raise CommandError(
+                _("%(file)s cannot be read: %(error)s") % {"file": file, "error": exc.strerror}
+            ) from None
         report = imports.sheet_import(
             user=None,
             kind=imports.Kind.ACCOUNTS,
@@ -40,20 +44,37 @@ class Command(BaseCommand):
             dry_run=dry_run,
         )
         for column in report.columns:
-            read = column.field_label or "(ignored)"
-            self.stdout.write(f"[{column.sheet}] {column.heading} -> {read} {column.note}".rstrip())
+            read = column.field_label or _("(ignored)")
+            self.stdout.write(f"[{column.sheet}] {column.heading} → {read} {column.note}".rstrip())
         for note in report.notes:
             self.stdout.write(note)
         for row in report.inferred:
-            values = ", ".join(f"{label}={value}" for label, value in row.values)
-            self.stdout.write(f"[{row.sheet}] row {row.row} {row.name}: inferred {values}")
+            self.stdout.write(
+                _("[%(sheet)s] row %(row)s, %(name)s: inferred %(values)s")
+                % {
+                    "sheet": row.sheet,
+                    "row": row.row,
+                    "name": row.name,
+                    "values": "，".join(f"{label}={value}" for label, value in row.values),
+                }
+            )
         for item in report.info:
-            self.stdout.write(f"[{item.sheet}] row {item.row}: {item.message}")
+            self.stdout.write(
+                _("[%(sheet)s] row %(row)s: %(message)s")
+                % {"sheet": item.sheet, "row": item.row, "message": item.message}
+            )
         for problem in report.problems:
             sheet = f"[{problem.sheet}] " if problem.sheet else ""
-            where = f"{sheet}row {problem.row}, {problem.column}: " if problem.row else ""
+            where = (
+                sheet
+                + _("row %(row)s, %(column)s: ") % {"row": problem.row, "column": problem.column}
+                if problem.row
+                else ""
+            )
             self.stderr.write(f"{where}{problem.message}")
         if not report.ok:
-            raise CommandError(f"{len(report.problems)} problems: nothing was imported.")
-        prefix = "Dry run, nothing written: " if dry_run else "Imported: "
-        self.stdout.write(prefix + report.summary())
+            raise CommandError(
+                _("%(count)s problems: nothing was imported.") % {"count": len(report.problems)}
+            )
+        done = _("Dry run, nothing written: %(summary)s") if dry_run else _("Imported: %(summary)s")
+        self.stdout.write(done % {"summary": report.summary()})
