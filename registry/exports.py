@@ -147,7 +147,8 @@ def account_values(account: Account, *, mask: bool) -> list:
         disposition,
         survivor_text(survivor),
         account.disposition_reason,
-        account.remarks,
+        # A note the caller annotated (form_note: 变更待审) goes before the filer's remarks.
+        "；".join(filter(None, [getattr(account, "form_note", ""), account.remarks])),
     ]
 
 

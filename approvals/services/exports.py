@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +57,21 @@ def form_accounts(*, department: Department) -> QuerySet:
     return Account.objects.filter(department=department).select_related(*FORM_RELATED)
 
 
+def _pending_change():
+    return ChangeRequest.objects.filter(account=OuterRef("pk"), state=ChangeRequest.State.PENDING)
+
+
+def _with_pending_note(accounts: QuerySet) -> QuerySet:
+    """The form shows an account's registered facts while a change to them waits for review,
+    with 变更待审 before its remarks."""
+    return accounts.annotate(
+        form_note=Case(
+            When(Exists(_pending_change()), then=Value(str(ChangeRequest.State.PENDING.label))),
+            default=Value(""),
+        )
+    )
+
+
 def campaign_line(campaign: Campaign | None) -> str:
     if campaign is None:
         return ""
@@ -75,7 +90,7 @@ def form_parts(
 ) -> dict:
     """What the department's form holds, whatever it is drawn as (xlsx, PDF, the print page)."""
     return {
-        "accounts": form_accounts(department=department),
+        "accounts": _with_pending_note(form_accounts(department=department)),
         "title": school_title(),
         "department_line": DEPARTMENT_LINE % {"department": department.name},
         "campaign_line": campaign_line(campaign),
@@ -152,9 +167,7 @@ def register_accounts(*, user, state: str = "", department: Department | None = 
     state or one department, with what each row shows, in one query."""
     accounts = Account.objects.all() if user is None else Account.objects.for_user(user)
     accounts = accounts.select_related(*FORM_RELATED).annotate(
-        change_pending=Exists(
-            ChangeRequest.objects.filter(account=OuterRef("pk"), state=ChangeRequest.State.PENDING)
-        )
+        change_pending=Exists(_pending_change())
     )
     if state:
         accounts = accounts.filter(filing__state=state)

@@ -2,6 +2,9 @@
 reviewer approves, with their field history; returned, the request is kept with the comment.
 What needs no review applies at once; bad input is refused with the field named."""
 
+import io
+
+import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
@@ -9,7 +12,7 @@ from django.urls import reverse
 
 from approvals import services
 from approvals.models import ChangeRequest, Filing
-from approvals.services import changes
+from approvals.services import changes, exports
 from approvals.tests.factories import account_form_data, filing_in
 from approvals.tests.test_field_history import _as_posted
 from registry import services as registry_services
@@ -261,3 +264,27 @@ def test_a_pending_change_shows_in_the_queue_the_centre_and_the_register(
     register = exports.register_export(user=reviewer, file_format="csv").decode("utf-8-sig")
     assert "已登记备案（变更待审）" in register
     assert "王芳" not in register  # the registered facts, not the requested ones
+
+
+def test_the_departments_form_shows_the_registered_facts_marked_change_awaiting_review(
+    client_for, filer, registered, department
+):
+    registered.account.remarks = "原有备注"
+    registered.account.save(update_fields=["remarks"])
+    _ask(client_for(filer), registered, department, owner_name="王芳", remarks="原有备注")
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(exports.form_xlsx(department=department, mask=False))
+    ).active
+    cells = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell]
+    assert "变更待审；原有备注" in cells
+    assert "张伟" in cells and "王芳" not in cells  # the registered owner, not the requested one
+    printed = client_for(filer).get(reverse("approvals:form_print", args=[department.pk]))
+    assert "变更待审；原有备注" in printed.content.decode()
+    # Once the change is decided, the note goes.
+    change = ChangeRequest.objects.get()
+    services.step_take(change, "withdraw_change", by=filer, comment="不改了")
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(exports.form_xlsx(department=department, mask=False))
+    ).active
+    cells = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell]
+    assert "原有备注" in cells and not any("变更待审" in cell for cell in cells)
