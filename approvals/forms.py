@@ -22,6 +22,7 @@ from .models import (
     HANDOVER_TO_REQUIRED,
     MILESTONES_INVALID,
     Campaign,
+    ChangeRequest,
     Filing,
     Notification,
 )
@@ -126,6 +127,15 @@ class HandoverForm(StepForm):
 
 
 SELECT_ONE = _("Select at least one account.")
+SELECT_ONE_CHANGE = _("Select at least one change.")
+
+
+def _comment_check(form, model) -> None:
+    """The comment the chosen step of the model's table requires, when it is missing."""
+    cleaned = form.cleaned_data
+    if (action := cleaned.get("action")) and not cleaned.get("comment", "").strip():
+        if message := model.machine[action].comment_required:
+            form.add_error("comment", message)
 
 
 class BulkReviewForm(forms.Form):
@@ -160,16 +170,37 @@ class BulkReviewForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("all_matching") and not cleaned.get("filings"):
             self.add_error("filings", SELECT_ONE)
-        if (action := cleaned.get("action")) and not cleaned.get("comment", "").strip():
-            if message := Filing.machine[action].comment_required:
-                self.add_error("comment", message)
-        if action == "hand_over" and not cleaned.get("to"):
+        _comment_check(self, Filing)
+        if cleaned.get("action") == "hand_over" and not cleaned.get("to"):
             self.add_error("to", HANDOVER_TO_REQUIRED)
         return cleaned
 
     def step_arguments(self) -> dict:
         """What the chosen step takes besides the comment."""
         return {"to": self.cleaned_data["to"]} if self.cleaned_data["action"] == "hand_over" else {}
+
+
+class ChangeReviewForm(forms.Form):
+    """Approve or return many pending change requests at once: the steps of the change table
+    that are allowed in bulk."""
+
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[(step.name, step.label) for step in ChangeRequest.machine if step.bulk],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)
+    changes = IdMultipleChoiceField(queryset=ChangeRequest.objects.none())
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["changes"].queryset = queryset
+        self.fields["changes"].error_messages["required"] = SELECT_ONE_CHANGE
+
+    def clean(self):
+        cleaned = super().clean()
+        _comment_check(self, ChangeRequest)
+        return cleaned
 
 
 # Department returns (登记表报送).

@@ -24,6 +24,7 @@ urlpatterns = [
     ),
     path("staff/choices/", views.staff_search, name="staff_search"),
     path("review/", views.review_queue, name="review_queue"),
+    path("review/changes/", views.changes_review, name="changes_review"),
     path("accounts/submit-drafts/", views.drafts_submit, name="drafts_submit"),
     path("signoffs/", views.signoff_queue, name="signoff_queue"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

@@ -24,6 +24,7 @@ from .forms import (
     BulkReviewForm,
     CampaignForm,
     ChangeRequestForm,
+    ChangeReviewForm,
     NotificationsReadForm,
     step_form,
 )
@@ -412,7 +413,7 @@ def review_queue(request):
             comment=form.cleaned_data["comment"],
             **form.step_arguments(),
         )
-        _bulk_messages(request, form.cleaned_data["action"], done, refused)
+        _bulk_messages(request, Filing, form.cleaned_data["action"], done, refused)
         # Back to the same page and filters of the queue, with the same action chosen.
         query = request.GET.copy()
         query["action"] = form.cleaned_data["action"]
@@ -426,27 +427,57 @@ def review_queue(request):
             "filter": queue,
             "page": page.get_page(request.GET.get("page")),
             "changes": selectors.pending_changes(user=request.user),
+            "change_form": ChangeReviewForm(queryset=ChangeRequest.objects.none(), prefix="change"),
         },
     )
 
 
-def _bulk_messages(request, action: str, done, refused) -> None:
-    """What a step on many accounts did: the accounts done, and each not done with why."""
+@login_required
+@require_POST
+def changes_review(request):
+    """Approve or return the change requests ticked under the review queue, each on its own."""
+    if not roles.sees_all(request.user):
+        raise PermissionDenied(REVIEWER_ONLY)
+    form = ChangeReviewForm(
+        request.POST,
+        queryset=ChangeRequest.objects.for_user(request.user)
+        .filter(state=ChangeRequest.State.PENDING)
+        .select_related("account__department"),
+        prefix="change",
+    )
+    if form.is_valid():
+        done, refused = services.filings_bulk_review(
+            filings=form.cleaned_data["changes"],
+            action=form.cleaned_data["action"],
+            by=request.user,
+            comment=form.cleaned_data["comment"],
+            expected_state=ChangeRequest.State.PENDING,
+        )
+        _bulk_messages(request, ChangeRequest, form.cleaned_data["action"], done, refused)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(f"{reverse('approvals:review_queue')}#changes-title")
+
+
+def _bulk_messages(request, model, action: str, done, refused) -> None:
+    """What a step on many records did: the accounts done, and each not done with why."""
     if done:
         messages.success(
             request,
             _("%(action)s: %(count)d accounts done: %(accounts)s.")
             % {
-                "action": services.step_label(Filing, action),
+                "action": services.step_label(model, action),
                 "count": len(done),
-                "accounts": "、".join(str(filing.account) for filing in done),
+                "accounts": "、".join(str(record.account) for record in done),
             },
         )
-    for filing, reason in refused:
+    for record, reason in refused:
         messages.error(
             request,
             _("%(account)s was not changed: %(reason)s")
-            % {"account": filing.account, "reason": reason},
+            % {"account": record.account, "reason": reason},
         )
 
 
@@ -459,7 +490,7 @@ def drafts_submit(request):
     done, refused = services.filings_submit_drafts(by=request.user)
     if not done and not refused:
         messages.info(request, _("There are no drafts to submit."))
-    _bulk_messages(request, "submit", done, refused)
+    _bulk_messages(request, Filing, "submit", done, refused)
     return redirect("approvals:dashboard")
 
 

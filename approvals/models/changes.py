@@ -61,6 +61,7 @@ CHANGE_STEPS = Machine(
             # The facts apply, with their field history, in the step's transaction.
             after="approvals.services.changes.change_apply",
             notify=Audience.FILERS,
+            bulk=True,
         ),
         Step(
             name="return_change",
@@ -71,6 +72,7 @@ CHANGE_STEPS = Machine(
             actor=Actor.REVIEWER,
             comment_required=CHANGE_COMMENT_REQUIRED,
             notify=Audience.FILERS,
+            bulk=True,
         ),
         Step(
             name="withdraw_change",

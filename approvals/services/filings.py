@@ -217,7 +217,8 @@ def filings_bulk_review(
     expected_state: str | None = Filing.State.SUBMITTED,
     **arguments,
 ) -> tuple[list[Filing], list[tuple[Filing, str]]]:
-    """Take one reviewer action on many submitted filings, each row checked and saved on its own.
+    """Take one reviewer action on many records of one table (submitted filings, pending change
+    requests), each row checked and saved on its own.
 
     Returns the filings done and, for the others, why not; one refusal does not undo the rest.
     The emails of every row are published once, after the last; rows left when

@@ -8,10 +8,12 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.urls import reverse
 
 from approvals import services
 from approvals.models import ChangeRequest, Filing
+from approvals.models.changes import CHANGE_COMMENT_REQUIRED
 from approvals.services import changes, exports
 from approvals.tests.factories import account_form_data, filing_in
 from approvals.tests.test_field_history import _as_posted
@@ -288,3 +290,77 @@ def test_the_departments_form_shows_the_registered_facts_marked_change_awaiting_
     ).active
     cells = [str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell]
     assert "原有备注" in cells and not any("变更待审" in cell for cell in cells)
+
+
+@pytest.fixture
+def two_pending(client_for, filer, department):
+    """Two registered accounts of the department, each with a change of owner waiting."""
+    second_facts = {"name": "会计学院第二工作群", "number": "612345999"}
+    first = filing_in(Filing.State.REGISTERED, department=department, **_as_posted(department))
+    second = filing_in(
+        Filing.State.REGISTERED, department=department, **_as_posted(department, **second_facts)
+    )
+    _ask(client_for(filer), first, department, owner_name="王芳")
+    _ask(client_for(filer), second, department, owner_name="王芳", **second_facts)
+    assert ChangeRequest.objects.filter(state="pending").count() == 2
+    return first, second
+
+
+def _review(client, **data):
+    return client.post(
+        reverse("approvals:changes_review"), {f"change-{k}": v for k, v in data.items()}
+    )
+
+
+def _said(response) -> list[str]:
+    return [str(message) for message in response.wsgi_request._messages]
+
+
+def test_a_reviewer_approves_several_changes_at_once(client_for, reviewer, two_pending):
+    changes_ = list(ChangeRequest.objects.order_by("pk"))
+    response = _review(
+        client_for(reviewer), action="approve_change", changes=[c.pk for c in changes_]
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("#changes-title")
+    assert set(ChangeRequest.objects.values_list("state", flat=True)) == {"approved"}
+    for filing in two_pending:
+        assert Account.objects.get(pk=filing.account_id).owner_name == "王芳"
+    assert any("同意变更" in said and "会计学院第二工作群" in said for said in _said(response))
+
+
+def test_a_bulk_return_needs_its_comment_and_changes_nothing_without(
+    client_for, reviewer, two_pending
+):
+    ids = list(ChangeRequest.objects.values_list("pk", flat=True))
+    client = client_for(reviewer)
+    response = _review(client, action="return_change", changes=ids)
+    assert set(ChangeRequest.objects.values_list("state", flat=True)) == {"pending"}
+    assert str(CHANGE_COMMENT_REQUIRED) in _said(response)
+    _review(client, action="return_change", changes=ids, comment="请写明调离日期。")
+    assert set(ChangeRequest.objects.values_list("state", flat=True)) == {"returned"}
+
+
+def test_one_refused_change_leaves_the_others_done_and_says_why(client_for, reviewer, two_pending):
+    first, _second = two_pending
+    # The first account's owner changed since the request: its approval is refused.
+    Account.objects.filter(pk=first.account_id).update(owner_name="赵敏", version=F("version") + 1)
+    ids = list(ChangeRequest.objects.values_list("pk", flat=True))
+    response = _review(client_for(reviewer), action="approve_change", changes=ids)
+    states = dict(ChangeRequest.objects.values_list("account_id", "state"))
+    assert states[first.account_id] == "pending" and list(states.values()).count("approved") == 1
+    said = _said(response)
+    assert any("会计学院教职工工作群" in one and "未处理" in one for one in said), said
+
+
+def test_only_reviewers_review_changes_in_bulk_and_only_pending_visible_ones(
+    client_for, filer, reviewer, two_pending
+):
+    ids = list(ChangeRequest.objects.values_list("pk", flat=True))
+    assert _review(client_for(filer), action="approve_change", changes=ids).status_code == 403
+    assert client_for(reviewer).get(reverse("approvals:changes_review")).status_code == 405
+    # A change no longer pending is not a valid choice: nothing happens, the reviewer is told.
+    ChangeRequest.objects.filter(pk=ids[0]).update(state="withdrawn")
+    response = _review(client_for(reviewer), action="approve_change", changes=[ids[0]])
+    assert ChangeRequest.objects.get(pk=ids[0]).state == "withdrawn"
+    assert any("选择" in said for said in _said(response))
