@@ -45,7 +45,7 @@ from .models import (
     ReminderLog,
     SignOffLevel,
 )
-from .services import changes
+from .services import annual, changes
 from .services.imports import FiledFormAccountResource
 
 
@@ -339,14 +339,19 @@ class LeaveDelegationAdmin(admin.ModelAdmin):
 class CampaignAdmin(NoDeleteAdmin):
     list_display = [
         "title",
+        "kind",
         "document_number",
         "starts_on",
         "deadline",
         "reminder_days",
         "is_active",
     ]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "kind"]
     search_fields = ["title", "document_number"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        annual.confirmations_open(obj)  # an active annual review asks about every kept account
 
 
 @admin.register(DepartmentReturn)

@@ -35,6 +35,7 @@ from registry.models import Account, Department
 from .models import (
     CLOSURE_KINDS,
     AccountTally,
+    AnnualConfirmation,
     Campaign,
     ChangeRequest,
     DepartmentReturn,
@@ -105,13 +106,28 @@ def changed_after_hand_in():
     )
 
 
+def _confirmations(campaign: Campaign, state: str | None = None):
+    """Per department row: its confirmations in the annual review (in one state)."""
+    rows = AnnualConfirmation.objects.filter(campaign=campaign, account__department=OuterRef("pk"))
+    if state:
+        rows = rows.filter(state=state)
+    counted = rows.order_by().values("campaign").annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def centre_departments(*, user, campaign: Campaign):
     """Every department the user sees, with its return to the campaign, its open accounts,
     members to remove and last reminders (the sweep's and a reviewer's), in one query. Its open
     findings are counted for a page at a time (``attach_counts``), or for every row when the
     rows are filtered or sorted by them (``with_findings``)."""
     auto = ReminderLog.objects.filter(campaign=campaign)
-    return campaign_departments(user=user, campaign=campaign).annotate(
+    rows = campaign_departments(user=user, campaign=campaign)
+    if campaign.is_annual_review:
+        rows = rows.annotate(
+            confirmations_total=_confirmations(campaign),
+            confirmations_pending=_confirmations(campaign, AnnualConfirmation.State.PENDING),
+        )
+    return rows.annotate(
         members_to_remove=members_to_remove(),
         last_auto_at=_latest(auto),
         last_auto_milestone=Subquery(

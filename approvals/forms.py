@@ -265,6 +265,7 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = [
+            "kind",
             "title",
             "document_number",
             "starts_on",
@@ -289,6 +290,7 @@ class CampaignForm(forms.ModelForm):
             today = timezone.localdate()
             self.initial.setdefault("starts_on", today)
             self.initial.setdefault("deadline", next_june_8(today))
+        self.fields["kind"].required = False
         days = self.initial.get("reminder_days", self.instance.reminder_days)
         if isinstance(days, list):
             self.initial["reminder_days"] = ", ".join(str(day) for day in days)
@@ -307,6 +309,10 @@ class CampaignForm(forms.ModelForm):
                 "summary_published", PUBLISH_EARLY % {"deadline": f"{deadline:%Y-%m-%d}"}
             )
         return cleaned
+
+    def clean_kind(self) -> str:
+        # Left out (an older form, a script), a campaign is the clean-up it always was.
+        return self.cleaned_data["kind"] or Campaign.Kind.FILING
 
     def clean_reminder_days(self) -> list[int]:
         text = self.cleaned_data["reminder_days"]

@@ -11,3 +11,7 @@ class DepartmentReturnQuerySet(DepartmentScopedQuerySet):
 
 class ChangeRequestQuerySet(DepartmentScopedQuerySet):
     department_lookup = "account__department_id"
+
+
+class AnnualConfirmationQuerySet(DepartmentScopedQuerySet):
+    department_lookup = "account__department_id"

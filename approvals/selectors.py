@@ -6,6 +6,7 @@ from datetime import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -17,6 +18,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -34,6 +36,7 @@ from registry.personal_data import phone_fields, shown_phone
 from .models import (
     ACCOUNTS_OPEN,
     AccountTally,
+    AnnualConfirmation,
     Campaign,
     ChangeRequest,
     DepartmentReturn,
@@ -267,6 +270,50 @@ def pending_changes(*, user, limit: int = 100) -> list[ChangeRequest]:
             if name in change.proposed
         )
     return changes
+
+
+def pending_confirmation(*, account: Account) -> AnnualConfirmation | None:
+    """The account's confirmation the active annual review still waits for, if any."""
+    return (
+        AnnualConfirmation.objects.filter(
+            account=account,
+            state=AnnualConfirmation.State.PENDING,
+            campaign__is_active=True,
+        )
+        .select_related("campaign", "account")
+        .first()
+    )
+
+
+def confirmation_counts(*, campaign: Campaign, departments) -> dict[int, dict[str, int]]:
+    """Per department: its accounts the annual review asks about, and how many are still
+    unanswered, in one grouped query."""
+    rows = (
+        AnnualConfirmation.objects.filter(campaign=campaign, account__department__in=departments)
+        .values("account__department_id")
+        .annotate(
+            total=Count("pk"),
+            pending=Count("pk", filter=Q(state=AnnualConfirmation.State.PENDING)),
+        )
+        .order_by()
+    )
+    return {row.pop("account__department_id"): row for row in rows}
+
+
+def annual_confirmations(*, user, campaign: Campaign):
+    """The confirmations of the annual review the user may see, unanswered first, then by
+    department and account, with what the list shows."""
+    return (
+        AnnualConfirmation.objects.for_user(user)
+        .filter(campaign=campaign)
+        .select_related("account__department", "answered_by")
+        .order_by(
+            Case(When(state=AnnualConfirmation.State.PENDING, then=0), default=1),
+            "account__department__code",
+            "account__name",
+            "pk",
+        )
+    )
 
 
 def pending_change(*, account: Account, user) -> ChangeRequest | None:

@@ -17,6 +17,12 @@ urlpatterns = [
         name="account_transition",
     ),
     path("accounts/<int:pk>/change/", views.change_request, name="change_request"),
+    path("annual/", views.annual_review, name="annual_review"),
+    path(
+        "annual/<int:pk>/transition/<str:name>/",
+        views.confirmation_transition,
+        name="confirmation_transition",
+    ),
     path(
         "changes/<int:pk>/transition/<str:name>/",
         views.change_transition,

@@ -28,9 +28,16 @@ from .forms import (
     NotificationsReadForm,
     step_form,
 )
-from .models import CHANGEABLE_STATES, Campaign, ChangeRequest, DepartmentReturn, Filing
+from .models import (
+    CHANGEABLE_STATES,
+    AnnualConfirmation,
+    Campaign,
+    ChangeRequest,
+    DepartmentReturn,
+    Filing,
+)
 from .models.steps import REVIEWER_ONLY
-from .services import changes, exports, notifications, returns
+from .services import annual, changes, exports, notifications, returns
 from .snapshots import rows_changes
 
 SIGNER_ROLE_ONLY = gettext_lazy("Only the signing leaders have a sign-off queue.")
@@ -90,7 +97,15 @@ def dashboard(request):
         "reminders": selectors.reminders_received(user=user) if is_filer else None,
         "return_cards": (
             selectors.filer_return_cards(user=user, campaign=campaign)
-            if campaign and is_filer
+            if campaign and is_filer and not campaign.is_annual_review
+            else None
+        ),
+        # 年审: how many of the filer's accounts the review asks about, and wait for an answer.
+        "annual": (
+            _confirmation_totals(
+                campaign, Department.objects.filter(pk__in=roles.filer_department_ids(user))
+            )
+            if campaign and is_filer and campaign.is_annual_review
             else None
         ),
     }
@@ -126,6 +141,14 @@ def _pending_change(request, account, bound=None):
     return change
 
 
+def _pending_confirmation(request, account, bound=None):
+    """The account's confirmation the active annual review waits for, its step offered."""
+    confirmation = selectors.pending_confirmation(account=account)
+    if confirmation is not None:
+        confirmation.actions = _step_actions(request, confirmation, bound)
+    return confirmation
+
+
 def _render_detail(request, account, *, bound=None, status=200):
     # The page shows the owner's phone whole to the department's filers and reviewers: audited.
     personal_data.personal_data_viewed(user=request.user, objects=[account], detail=request.path)
@@ -140,6 +163,7 @@ def _render_detail(request, account, *, bound=None, status=200):
         ),
         "since_submitted": selectors.changed_since_submitted(account=account, user=request.user),
         "change": _pending_change(request, account, bound),
+        "confirmation": _pending_confirmation(request, account, bound),
         "may_request_change": (
             account.filing.state in CHANGEABLE_STATES
             and roles.is_filer_of(request.user, account.department_id)
@@ -250,23 +274,83 @@ def account_edit(request, pk):
     )
 
 
-@login_required
-@require_POST
-def change_transition(request, pk, name):
+def _account_record_step(request, records, pk, name):
+    """Take a step of a record about one account (a change request, a confirmation) and go
+    back to the account's page, or show it again with the form's errors."""
+
     def visible():
         return get_object_or_404(
-            ChangeRequest.objects.for_user(request.user).select_related("account__department"),
-            pk=pk,
+            records.for_user(request.user).select_related("account__department"), pk=pk
         )
 
     return _take_step(
         request,
         visible(),
         name,
-        render_page=lambda change, **kw: _render_detail(
-            request, selectors.visible_account(user=request.user, pk=change.account_id), **kw
+        render_page=lambda record, **kw: _render_detail(
+            request, selectors.visible_account(user=request.user, pk=record.account_id), **kw
         ),
         reload=visible,
+    )
+
+
+@login_required
+@require_POST
+def change_transition(request, pk, name):
+    return _account_record_step(request, ChangeRequest.objects, pk, name)
+
+
+def _confirmation_totals(campaign, departments) -> dict[str, int]:
+    counts = selectors.confirmation_counts(campaign=campaign, departments=departments).values()
+    return {
+        "pending": sum(row["pending"] for row in counts),
+        "total": sum(row["total"] for row in counts),
+    }
+
+
+@login_required
+@require_POST
+def confirmation_transition(request, pk, name):
+    return _account_record_step(request, AnnualConfirmation.objects, pk, name)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def annual_review(request):
+    """年审: the accounts the active annual review asks about, unanswered first; a department's
+    filers confirm several at once."""
+    campaign = selectors.active_campaign()
+    if campaign is None or not campaign.is_annual_review:
+        messages.info(request, _("No annual review is running."))
+        return redirect("approvals:dashboard")
+    confirmations = selectors.annual_confirmations(user=request.user, campaign=campaign)
+    if request.method == "POST":
+        chosen = confirmations.filter(
+            pk__in=[pk for pk in request.POST.getlist("confirmations") if pk.isdigit()],
+            state=AnnualConfirmation.State.PENDING,
+        )
+        if not chosen:
+            messages.error(request, _("Select at least one account."))
+        else:
+            done, refused = services.filings_bulk_review(
+                filings=chosen,
+                action="confirm_in_use",
+                by=request.user,
+                expected_state=AnnualConfirmation.State.PENDING,
+            )
+            _bulk_messages(request, AnnualConfirmation, "confirm_in_use", done, refused)
+        return redirect("approvals:annual_review")
+    page = Paginator(confirmations, settings.NEWMEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "approvals/annual_review.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "totals": _confirmation_totals(campaign, Department.objects.for_user(request.user)),
+            "may_confirm": bool(roles.filer_department_ids(request.user))
+            and request.user.has_perm("approvals.confirm_account"),
+        },
     )
 
 
@@ -658,7 +742,13 @@ def _campaign_form(request, campaign=None):
     form = CampaignForm(request.POST or None, instance=campaign)
     # The form runs the model's checks (dates, milestones, one active campaign) before saving.
     if request.method == "POST" and form.is_valid():
-        form.save()
+        campaign = form.save()
+        if opened := annual.confirmations_open(campaign):
+            messages.info(
+                request,
+                _("The annual review asks the departments about %(count)d accounts.")
+                % {"count": opened},
+            )
         messages.success(request, _("The campaign was saved."))
         return redirect("approvals:campaign_list")
     return render(request, "approvals/campaign_form.html", {"form": form, "campaign": campaign})

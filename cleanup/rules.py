@@ -459,6 +459,22 @@ def check_rules_not_acknowledged(ctx: Context) -> dict[int, Hit]:
     return {pk: Hit() for pk in rows.values_list("pk", flat=True).iterator()}
 
 
+def check_annual_unconfirmed(ctx: Context) -> dict[int, Hit]:
+    """R3: accounts that an annual review (年审) asked about and nobody confirmed, asked to
+    change or to close by its deadline. Read through the account's ``annual_confirmations``
+    (approvals/models/annual.py), by name: cleanup does not import approvals."""
+    rows = ctx.accounts.filter(
+        annual_confirmations__state="pending",
+        annual_confirmations__campaign__deadline__lt=ctx.today,
+    ).values_list(
+        "pk", "annual_confirmations__campaign__title", "annual_confirmations__campaign__deadline"
+    )
+    return {
+        pk: Hit({"campaign": title, "deadline": _iso(deadline)})
+        for pk, title, deadline in rows.iterator()
+    }
+
+
 def check_closed_number_returns(ctx: Context) -> dict[int, Hit]:
     """R4: the number of an account already deregistered or dissolved, back on a live one."""
     closed = Account.objects.filter(
@@ -714,6 +730,18 @@ RULES: tuple[Rule, ...] = (
             "without authorisation."
         ),
         check_rules_not_acknowledged,
+    ),
+    Rule(
+        "annual_unconfirmed",
+        "R3",
+        W,
+        _("Not confirmed in the annual review"),
+        _(
+            "Nobody confirmed this account in the annual review “%(campaign)s” by its deadline, "
+            "%(deadline)s (R3): confirm that it is still in use and its facts are right, or ask "
+            "to change or to close it."
+        ),
+        check_annual_unconfirmed,
     ),
 )
 

@@ -1,5 +1,6 @@
 """The approvals app's models, one module per concern; import them from here."""
 
+from .annual import *  # noqa: F403
 from .campaign import *  # noqa: F403
 from .changes import *  # noqa: F403
 from .filing import *  # noqa: F403

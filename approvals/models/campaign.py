@@ -28,9 +28,22 @@ def default_milestones() -> list[int]:
     return list(DEFAULT_MILESTONES)
 
 
-class Campaign(models.Model):
-    """A clean-up campaign (专项行动) with its deadline; one is active at a time."""
+class CampaignKind(models.TextChoices):
+    # 专项清理: every department files its accounts and hands in the stamped form.
+    FILING = "filing", _("Clean-up and registration")
+    # 年审: every department confirms each account it keeps (approvals/models/annual.py).
+    ANNUAL_REVIEW = "annual_review", _("Annual review")
 
+
+class Campaign(models.Model):
+    """A clean-up campaign (专项行动) or an annual review (年审), with its deadline; one is
+    active at a time."""
+
+    Kind = CampaignKind
+
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CampaignKind.choices, default=CampaignKind.FILING
+    )
     title = models.CharField(pgettext_lazy("a campaign", "title"), max_length=200)
     document_number = models.CharField(_("authority document number"), max_length=100, blank=True)
     starts_on = models.DateField(_("start date"))
@@ -72,6 +85,9 @@ class Campaign(models.Model):
                 violation_error_message=_("Another campaign is already active: end it first."),
             ),
             models.CheckConstraint(
+                condition=Q(kind__in=CampaignKind.values), name="approvals_campaign_kind_valid"
+            ),
+            models.CheckConstraint(
                 condition=Q(deadline__gte=F("starts_on")),
                 name="approvals_campaign_deadline_after_start",
                 violation_error_message=_("The deadline cannot be before the start date."),
@@ -92,6 +108,10 @@ class Campaign(models.Model):
         ):
             raise ValidationError({"reminder_days": MILESTONES_INVALID})
         self.reminder_days = sorted(set(days), reverse=True)
+
+    @property
+    def is_annual_review(self) -> bool:
+        return self.kind == CampaignKind.ANNUAL_REVIEW
 
     def days_left(self, today=None) -> int:
         """Whole days from today to the deadline (negative once it has passed)."""

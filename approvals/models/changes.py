@@ -87,7 +87,23 @@ CHANGE_STEPS = Machine(
 )
 
 
-class ChangeRequest(CHANGE_STEPS.transitions(), ConcurrentTransitionMixin, models.Model):
+class AccountRecord:
+    """A record about one account (a change request, a confirmation): its page is the
+    account's, its department the account's, and the audit trail names the account."""
+
+    def get_absolute_url(self):
+        return reverse("approvals:account_detail", args=[self.account_id])
+
+    def owning_department(self):
+        return self.account.department
+
+    def audited_object(self):
+        return self.account
+
+
+class ChangeRequest(
+    AccountRecord, CHANGE_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
+):
     """The facts a department asks to change on a registered or approved account, field by field:
     ``proposed`` the new values and ``base`` the registered ones they replace (raw, as the field
     history keeps them)."""
@@ -137,15 +153,6 @@ class ChangeRequest(CHANGE_STEPS.transitions(), ConcurrentTransitionMixin, model
 
     def __str__(self):
         return f"{self.account}：{self.get_state_display()}"
-
-    def get_absolute_url(self):
-        return reverse("approvals:account_detail", args=[self.account_id])
-
-    def owning_department(self):
-        return self.account.department
-
-    def audited_object(self):
-        return self.account
 
     def stale_fields(self) -> list[str]:
         """The requested fields whose registered value is no longer the one the request saw."""

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from registry import services as registry_services
 from registry.models import Account, AccountChange
 
-from ..models import CHANGEABLE_STATES, ChangeRequest, Filing
+from ..models import CHANGEABLE_STATES, AnnualConfirmation, ChangeRequest, Filing
+from .annual import confirmations_answer
 from .filings import check_department_writer
 from .notifications import notification_build, notifications_create, reviewers, site_link
 
@@ -64,6 +65,8 @@ def change_request_create(
         if not changed:
             raise ValidationError(NOTHING_CHANGED, code="unchanged")
         account.full_clean()  # the whole proposal, as it would be registered
+        # Asking for a change answers the account's confirmation in an annual review.
+        confirmations_answer(account_id=account.pk, state=AnnualConfirmation.State.CHANGE, by=by)
         now = changed & set(immediate_fields())
         if now:
             registry_services.account_facts_set(stored, {name: after[name] for name in now})

@@ -17,7 +17,7 @@ from registry import roles
 from registry import services as registry_services
 from registry.models import Account, AccountChange, Department
 
-from ..models import CLOSURE_KINDS, Filing, acting_for
+from ..models import CLOSURE_KINDS, AnnualConfirmation, Filing, acting_for
 from ..models.filing import (
     HANDOVER_LOOP,
     HANDOVER_NOT_SAME_ROLE,
@@ -25,6 +25,7 @@ from ..models.filing import (
     HANDOVER_TO_SELF,
     signature_holder,
 )
+from .annual import confirmations_answer
 from .steps import step_take
 
 CREATED_LABEL = _("Created")
@@ -118,7 +119,11 @@ def leader_handover_arguments(filing: Filing, *, by, comment: str, to=None) -> d
 
 
 def closure_decided(filing: Filing, *, by) -> None:
-    """A decided closure answers the account's findings (and may settle a duplicate's)."""
+    """A decided closure answers the account's findings (and may settle a duplicate's), and its
+    confirmation in an annual review."""
+    confirmations_answer(
+        account_id=filing.account_id, state=AnnualConfirmation.State.CLOSURE, by=by
+    )
     cleanup_services.findings_refresh(department_ids={filing.account.department_id})
 
 

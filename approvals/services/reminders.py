@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from registry.models import Department
 
 from ..models import (
+    AnnualConfirmation,
     Campaign,
     DepartmentReturn,
     Filing,
@@ -34,6 +35,7 @@ from ..models import (
     ReminderLog,
     ReturnState,
 )
+from .annual import confirmations_open
 from .notifications import (
     notification_build,
     notification_emails_claim,
@@ -53,9 +55,24 @@ class DepartmentStatus:
     department: Department
     return_state: str
     open_accounts: int
+    # In an annual review: its accounts not yet confirmed, and nothing else is owed.
+    unconfirmed: int | None = None
 
     @property
     def missing(self) -> list[str]:
+        if self.unconfirmed is not None:
+            return (
+                [
+                    ngettext(
+                        "%(count)d account is not yet confirmed in the annual review",
+                        "%(count)d accounts are not yet confirmed in the annual review",
+                        self.unconfirmed,
+                    )
+                    % {"count": self.unconfirmed}
+                ]
+                if self.unconfirmed
+                else []
+            )
         items = []
         if self.open_accounts:
             items.append(
@@ -122,9 +139,25 @@ def department_statuses(
     """Each department's return state and open accounts (of every department, or of the
     ``departments`` queryset), in one query; by default only the departments that still owe
     something."""
-    returns = DepartmentReturn.objects.filter(campaign=campaign, department=OuterRef("pk"))
     if departments is None:
         departments = Department.objects.all()
+    if campaign.is_annual_review:
+        departments = departments.annotate(
+            unconfirmed=Count(
+                "accounts__annual_confirmations",
+                filter=Q(
+                    accounts__annual_confirmations__campaign=campaign,
+                    accounts__annual_confirmations__state=AnnualConfirmation.State.PENDING,
+                ),
+            )
+        ).order_by("code")
+        if late_only:
+            departments = departments.filter(unconfirmed__gt=0)
+        return [
+            DepartmentStatus(d, ReturnState.NOT_STARTED, 0, unconfirmed=d.unconfirmed)
+            for d in departments
+        ]
+    returns = DepartmentReturn.objects.filter(campaign=campaign, department=OuterRef("pk"))
     departments = departments.annotate(
         return_state=Subquery(returns.values("state")[:1]),
         open_accounts=Count(
@@ -241,6 +274,8 @@ def reminders_sweep(*, today: date | None = None, dry_run: bool = False) -> Swee
             result.note = _("no active campaign")
             return result
         if not dry_run:
+            # An account registered while an annual review runs is asked about too.
+            confirmations_open(campaign)
             # Before today's rows: those queue their own emails when the transaction commits.
             result.queued = _queue_unsent(campaign=campaign)
         if not _working(today):

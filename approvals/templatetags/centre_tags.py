@@ -67,6 +67,7 @@ class _Page:
         self.nothing_owed = escape(_("Nothing owed"))
         self.findings = _("%(blocking)s blocking, %(warning)s warnings")
         self.changed = escape(_("Changed since the hand-in"))
+        self.confirmations = _("%(pending)s of %(total)s unanswered")
 
 
 @register.simple_tag
@@ -88,12 +89,24 @@ def _row(page: _Page, row) -> str:
         f'<tr><th scope="row" class="fw-normal">{name}'
         f'<div class="small text-muted">{escape(row.code)}</div></th>'
         f"<td>{page.kinds.get(row.kind, '')}</td>"
-        f'<td><span class="badge {state_class(row.return_state)}">'
-        f"{page.returns[row.return_state]}</span>{_changed(page, row)}</td>"
+        f"<td>{_progress(page, row)}</td>"
         f"<td>{_accounts(page, row)}</td><td>{row.open_accounts:d}</td>"
         f'<td class="small">{_trouble(page, row)}</td>'
         f'<td class="small">{_reminded(page, row)}</td>'
         f"<td>{_action(page, row)}</td></tr>"
+    )
+
+
+def _progress(page: _Page, row) -> str:
+    """How far the department has got: its return, or in an annual review its answers."""
+    if getattr(row, "confirmations_total", None) is not None:
+        pending, total = row.confirmations_pending, row.confirmations_total
+        text = escape(page.confirmations % {"pending": pending, "total": total})
+        badge = "text-bg-warning" if pending else "text-bg-success"
+        return f'<span class="badge {badge}">{text}</span>'
+    return (
+        f'<span class="badge {state_class(row.return_state)}">'
+        f"{page.returns[row.return_state]}</span>{_changed(page, row)}"
     )
 
 
@@ -148,7 +161,12 @@ def _reminded(page: _Page, row) -> str:
 def _action(page: _Page, row) -> str:
     """A button of the page's one reminder form (the one clicked names its department), for a
     department that still owes something."""
-    if row.open_accounts or row.return_state not in DONE_RETURN_STATES:
+    annual = getattr(row, "confirmations_total", None) is not None
+    if (
+        row.confirmations_pending
+        if annual
+        else (row.open_accounts or row.return_state not in DONE_RETURN_STATES)
+    ):
         return (
             f'<button class="btn btn-sm btn-outline-primary" type="submit" '
             f'name="department" value="{row.pk:d}">{page.remind}'

@@ -47,6 +47,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import (
+    AnnualConfirmation,
     Campaign,
     DepartmentReturn,
     EscalationLog,
@@ -54,6 +55,7 @@ from approvals.models import (
     Notification,
     ReminderLog,
 )
+from approvals.services.annual import confirmations_open
 from approvals.tasks import escalate_waiting, flush_outbox, sweep_reminders
 from approvals.tests.factories import filing_in
 from newmedia.tests.brokers import closed_port, publishing_to
@@ -586,6 +588,42 @@ def test_it_sends_each_owed_reminder_once_through_the_broker(site):
     assert not Notification.objects.exclude(email_to="").filter(email_sent_at=None).exists()
     assert worker.ran("approvals.tasks.sweep_reminders") == 1
     assert worker.ran("approvals.tasks.send_notification_email") == len(owed)
+
+
+def test_an_annual_review_reminds_through_the_broker_who_has_not_answered_once(site):
+    """年审 end to end on the real worker: the sweep opens the confirmations, reminds each
+    department with accounts unanswered once, and after the answers, nobody again."""
+    worker = site.start_worker("annual")
+    campaign = Campaign.objects.create(
+        kind=Campaign.Kind.ANNUAL_REVIEW,
+        title="2027年度新媒体账号年审",
+        starts_on=DAY - timedelta(days=30),
+        deadline=DEADLINE,
+        is_active=True,
+    )
+    late = DepartmentFactory(name="会计学院")
+    filing_in(Filing.State.REGISTERED, department=late)
+    filing_in(Filing.State.APPROVED, department=late)
+    late_filer = _filer(late, "kj")
+    answered = DepartmentFactory(name="宣传统战处")
+    kept = filing_in(Filing.State.REGISTERED, department=answered)
+    _filer(answered, "xc")
+    confirmations_open(campaign)
+    AnnualConfirmation.objects.filter(account=kept.account).update(state="confirmed")
+
+    worker.wait_ready()
+    sweep_reminders.delay(DAY.isoformat())
+    site.wait_until_settled(1)
+
+    subject = "会计学院：年审确认还剩 7 天"
+    assert delivered(site.mail) == [(late_filer.email, subject)]
+    assert set(ReminderLog.objects.values_list("recipient__username", flat=True)) == {"kj"}
+    # The department answers; the next milestone reminds nobody, and the first is not resent.
+    AnnualConfirmation.objects.filter(account__department=late).update(state="confirmed")
+    sweep_reminders.delay((DEADLINE - timedelta(days=3)).isoformat())
+    site.wait_for(lambda: worker.ran("approvals.tasks.sweep_reminders") == 2, "the second sweep")
+    assert delivered(site.mail) == [(late_filer.email, subject)]
+    assert ReminderLog.objects.count() == 1
 
 
 def test_a_sweep_killed_inside_its_transaction_runs_again_and_sends_everything_once(site):

@@ -3,11 +3,15 @@ department's staff, types dates in a browser set to English, and a reviewer remi
 department at once, twice in a day."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
-from approvals.models import Filing, ManualReminderLog
+from approvals.models import AnnualConfirmation, Campaign, Filing, ManualReminderLog
+from approvals.services.annual import confirmations_open
 from registry.models import Account, Staff
 
 pytestmark = [
@@ -110,3 +114,55 @@ def test_the_reviewer_reminds_every_late_department_once_a_day(login, shots):
     assert re.search(r"已提醒 0 个单位", second), second
     assert re.search(rf"{reminded} 个单位今天已提醒过", second), second
     assert ManualReminderLog.objects.count() == logged
+
+
+def test_a_department_answers_the_annual_review(login, shots):
+    """The demo's annual review made the active campaign: the filer confirms two accounts from
+    the review's page and one from its own page; the centre counts the answers."""
+    today = timezone.localdate()
+    Campaign.objects.filter(is_active=True).update(is_active=False)
+    review = Campaign.objects.get(kind=Campaign.Kind.ANNUAL_REVIEW)
+    Campaign.objects.filter(pk=review.pk).update(
+        is_active=True,
+        title=f"{today.year}年度新媒体账号年审",
+        starts_on=today - timedelta(days=5),
+        deadline=today + timedelta(days=10),
+    )
+    review.refresh_from_db()
+    assert confirmations_open(review) > 0
+    department = (
+        AnnualConfirmation.objects.values("account__department__code")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=3)
+        .order_by("account__department__code")
+        .first()["account__department__code"]
+    )
+    filer = login(f"filer_{department.lower()}")
+    assert filer.locator("#annual-title").count() == 1
+    shots.take(filer, "filer-annual-dashboard")
+    with filer.expect_navigation():
+        filer.get_by_role("link", name="去答复年审").click()
+    boxes = filer.locator("input[name=confirmations]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    shots.take(filer, "filer-annual-review")
+    with filer.expect_navigation():
+        filer.get_by_role("button", name="确认所选：仍在使用，信息无误").click()
+    assert "仍在使用，信息无误：已完成 2 个账号" in filer.inner_text(".alert-success")
+    # One more, from its own page.
+    mine = (
+        AnnualConfirmation.objects.filter(state="pending", account__department__code=department)
+        .select_related("account")
+        .first()
+    )
+    filer.goto(mine.account.get_absolute_url())
+    shots.take(filer, "filer-annual-account")
+    with filer.expect_navigation():
+        filer.locator("#confirmation-title ~ .card-body button[type=submit]").click()
+    assert filer.locator(".alert-success").count() == 1
+    mine.refresh_from_db()
+    assert mine.state == "confirmed"
+    reviewer = login("reviewer1")
+    reviewer.goto(reverse("approvals:command_centre"))
+    assert "年审答复" in reviewer.inner_text("main")
+    shots.take(reviewer, "reviewer-annual-centre")

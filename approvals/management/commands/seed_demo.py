@@ -266,6 +266,17 @@ class Command(BaseCommand):
                 "is_active": not Campaign.objects.filter(is_active=True).exists(),
             },
         )
+        # Next: the yearly review (年审) of every account kept, ready for a reviewer to make it
+        # the active campaign once the clean-up is over (docs/guide-reviewer.md).
+        Campaign.objects.get_or_create(
+            title=f"{deadline.year}年度新媒体账号年审",
+            defaults={
+                "kind": Campaign.Kind.ANNUAL_REVIEW,
+                "starts_on": date(deadline.year, 12, 1),
+                "deadline": date(deadline.year, 12, 21),
+                "office_email": "195291955@qq.com",
+            },
+        )
 
     def _accounts(self, departments, users) -> int:
         reviewers = [users["reviewer1"], users["reviewer2"]]
