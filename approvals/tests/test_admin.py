@@ -1,8 +1,12 @@
 """The admin fixes data but moves states only through the services, with their checks."""
 
+from datetime import UTC, datetime
+
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.sites import site
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.urls import reverse
 from django.utils import timezone
@@ -289,3 +293,23 @@ def test_the_admins_step_form_is_in_chinese_and_prints_no_none(client_for, admin
     main = page.split('id="content"')[1]
     assert 'value="确定"' in main and "Apply" not in main
     assert "None" not in main
+
+
+def test_the_admins_history_shows_china_time_as_the_site_does(client_for, admin_user, department):
+    """An edit logged at 02:30 UTC reads 10:30 in the admin's history (TIME_ZONE Asia/Shanghai),
+    the time the site shows for the same moment."""
+    account = filing_in(Filing.State.DRAFT, department=department).account
+    entry = LogEntry.objects.create(
+        user=admin_user,
+        content_type=ContentType.objects.get_for_model(account),
+        object_id=str(account.pk),
+        object_repr=str(account),
+        action_flag=CHANGE,
+        change_message="[]",
+    )
+    LogEntry.objects.filter(pk=entry.pk).update(
+        action_time=datetime(2026, 12, 5, 2, 30, tzinfo=UTC)
+    )
+    url = reverse("admin:registry_account_history", args=[account.pk])
+    page = client_for(admin_user).get(url).content.decode()
+    assert "10:30" in page and "02:30" not in page
