@@ -630,8 +630,12 @@ def return_mine(request, department_pk):
     """The department's return to the active campaign; the dashboard, which opens it, if it has
     none yet."""
     department = get_object_or_404(Department.objects.for_user(request.user), pk=department_pk)
+    campaign = selectors.active_campaign()
+    if campaign is not None and campaign.is_annual_review:
+        # An annual review asks for answers, not a form: its page is where the department acts.
+        return redirect("approvals:annual_review")
     department_return = DepartmentReturn.objects.filter(
-        campaign=selectors.active_campaign(), department=department
+        campaign=campaign, department=department
     ).first()
     return redirect(department_return or "approvals:dashboard")
 
@@ -643,7 +647,7 @@ def return_open(request, department_pk):
     on a POST, so that showing the dashboard never writes)."""
     department = get_object_or_404(Department.objects.for_user(request.user), pk=department_pk)
     campaign = selectors.active_campaign()
-    if campaign is None:
+    if campaign is None or campaign.is_annual_review:  # an annual review takes no form
         raise Http404
     # Whoever may hand in the department's return may open it: the step's own rule.
     unsaved = DepartmentReturn(campaign=campaign, department=department)

@@ -228,3 +228,15 @@ def test_after_the_deadline_an_unanswered_account_is_a_finding_until_confirmed(
     assert {f.account.name for f in Finding.objects.open().filter(rule="annual_unconfirmed")} == {
         "公众号"
     }
+
+
+def test_an_annual_review_takes_answers_not_a_handed_in_form(client_for, filer, department, kept):
+    _review()
+    client = client_for(filer)
+    response = client.get(reverse("approvals:return_mine", args=[department.pk]))
+    assert response["Location"] == reverse("approvals:annual_review")
+    assert (
+        client.post(reverse("approvals:return_open", args=[department.pk]), {}).status_code == 404
+    )
+    dashboard = client.get(reverse("approvals:dashboard"))
+    assert dashboard.context["return_cards"] is None
