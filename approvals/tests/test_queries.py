@@ -1,13 +1,15 @@
-"""The busy pages run a fixed number of queries, however many accounts there are."""
+"""The busy pages run a fixed number of queries, however many accounts or departments there
+are."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from approvals.models import ReturnState
+from approvals.models import Campaign, ReturnState
 from approvals.selectors import reviewer_queues
 from approvals.tests.factories import CampaignFactory, bulk_accounts, return_in
-from registry.models import Account
+from registry.models import Account, Department
 
 PAGES = [
     # 9, one for the user's unread notifications and one for what was handed over to them.
@@ -69,3 +71,43 @@ def test_the_reviewers_queues_read_a_few_rows_of_an_index_in_order(reviewer, dep
         plan = rows.explain()
         assert "approvals_filing_queue" in plan, (key, plan)
         assert "TEMP B-TREE" not in plan, (key, plan)
+
+
+def _departments(count: int) -> None:
+    """``count`` more departments; one in ten with a few accounts over every state and a
+    return."""
+    campaign = Campaign.objects.filter(is_active=True).first() or CampaignFactory()
+    start = Department.objects.count()
+    departments = Department.objects.bulk_create(
+        Department(
+            code=f"D{start + n:04d}", name=f"单位{start + n:04d}", kind=Department.Kind.OFFICE
+        )
+        for n in range(count)
+    )
+    for department in departments[:: max(1, count // 10)]:
+        bulk_accounts(department, 3)
+        return_in(ReturnState.IN_PROGRESS, campaign=campaign, department=department)
+
+
+REVIEWER_PAGES = [
+    *(name for name, _arg, _limit in PAGES if name != "approvals:account_detail"),
+    "approvals:command_centre",
+    "approvals:return_list",
+    "cleanup:finding_list",
+]
+
+
+@pytest.mark.parametrize("name", REVIEWER_PAGES)
+def test_a_reviewers_page_runs_as_many_queries_for_1000_departments_as_for_10(
+    client_for, reviewer, name
+):
+    """Issue 19: no page's query count grows with the number of departments."""
+    counts = []
+    client = client_for(reviewer)
+    for count in (10, 990):  # 10, then 1,000 in all
+        _departments(count)
+        client.get(reverse(name))  # warm caches, as a running site's are
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(name)).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
