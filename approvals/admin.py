@@ -35,7 +35,9 @@ from registry.resources import AccountResource
 from . import selectors, services
 from .models import (
     CHANGEABLE_STATES,
+    AnnualConfirmation,
     Campaign,
+    ChangeRequest,
     DepartmentReturn,
     Filing,
     LeaveDelegation,
@@ -463,3 +465,33 @@ class ManualReminderLogAdmin(ReadOnlyAdmin):
     @admin.display(description=_("email sent at"), ordering="notification__email_sent_at")
     def sent_at(self, obj):
         return obj.notification.email_sent_at
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyAdmin):
+    """变更备案 as the site decides them (the account page and the review queue); shown here."""
+
+    list_display = ["account", "department", "state", "requested_by", "requested_at", "reason"]
+    list_filter = ["state", "requested_at"]
+    list_select_related = ["account__department", "requested_by"]
+    list_per_page = 50
+    search_fields = ["account__name", "account__number", "reason"]
+
+    @admin.display(description=_("department"), ordering="account__department__code")
+    def department(self, obj):
+        return obj.account.department
+
+
+@admin.register(AnnualConfirmation)
+class AnnualConfirmationAdmin(ReadOnlyAdmin):
+    """年审 answers as the departments give them on the site; shown here."""
+
+    list_display = ["account", "department", "campaign", "state", "answered_by", "state_changed_at"]
+    list_filter = ["campaign", "state"]
+    list_select_related = ["account__department", "campaign", "answered_by"]
+    list_per_page = 50
+    search_fields = ["account__name", "account__number", "account__department__name"]
+
+    @admin.display(description=_("department"), ordering="account__department__code")
+    def department(self, obj):
+        return obj.account.department

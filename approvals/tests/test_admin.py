@@ -157,6 +157,8 @@ def test_it_lets_the_admin_fix_a_submitted_accounts_data(client_for, admin_user,
         "approvals_notification",
         "approvals_reminderlog",
         "approvals_overduedigestlog",
+        "approvals_changerequest",
+        "approvals_annualconfirmation",
     ],
 )
 def test_it_lists_every_model_with_search(client_for, admin_user, department, name):
