@@ -208,6 +208,7 @@ def test_the_command_centre_counts_the_answers(client_for, reviewer, department,
     AnnualConfirmation.objects.filter(account=kept["approved"].account).update(state=CONFIRMED)
     page = client_for(reviewer).get(reverse("approvals:command_centre")).content.decode()
     assert "年审答复" in page and "待答 1 / 共 2" in page
+    assert reverse("approvals:annual_review") in page  # every answer, listed
 
 
 def test_after_the_deadline_an_unanswered_account_is_a_finding_until_confirmed(
