@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from registry.models import Account
@@ -20,7 +21,7 @@ from .steps import Actor, Machine, Step
 class ConfirmationState(models.TextChoices):
     PENDING = "pending", _("Awaiting confirmation")
     CONFIRMED = "confirmed", _("Still in use, facts right")
-    CHANGE = "change", _("Change requested")
+    CHANGE = "change", pgettext_lazy("annual review answer", "Change requested")
     CLOSURE = "closure", _("Closure requested")
 
 

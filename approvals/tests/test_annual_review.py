@@ -148,6 +148,8 @@ def test_a_change_request_and_a_closure_request_answer_the_review(
         "教职工群": AnnualConfirmation.State.CHANGE,
         "公众号": AnnualConfirmation.State.CLOSURE,
     }
+    shown = {c.account.name: c.get_state_display() for c in AnnualConfirmation.objects.all()}
+    assert shown == {"教职工群": "已申请变更", "公众号": "已申请关停"}
 
 
 def test_the_filer_confirms_several_at_once_on_the_review_page(client_for, filer, kept):
