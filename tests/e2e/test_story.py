@@ -240,7 +240,7 @@ def test_it_runs_a_department_through_the_campaign(login, shots):
     reviewer.select_option("#id_action", "return_for_revision")
     reviewer.fill("#id_comment", RETURN_COMMENT)
     shots.take(reviewer, "reviewer-queue")
-    _go(reviewer, "main form[method=post] button[type=submit]")
+    _go(reviewer, reviewer.get_by_role("button", name="对所选账号执行"))
     # Back on the filtered queue, the action still chosen.
     assert f"department={department.pk}" in reviewer.url
     assert reviewer.locator("#id_action").input_value() == "return_for_revision"
