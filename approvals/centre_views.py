@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry import roles
 from registry.models import Department
+from robots.services import robots_failing
 
 from . import centre, selectors
 from .filters import CentreFilter
@@ -48,6 +49,7 @@ def command_centre(request):
         "totals": totals,
         "charts": charts.values(),
         "chart_data": {key: chart.as_json() for key, chart in charts.items()},
+        "failing_robots": robots_failing(),
     }
     return render(request, "approvals/command_centre.html", context)
 

@@ -9,22 +9,15 @@ from django.conf import settings
 
 from newmedia.dbretry import DATABASE_ERRORS
 from newmedia.publishing import publish
+from newmedia.tasks import retrying
+from robots.services import robot_messages_flush
 
 from .services import escalations, notifications, reminders, returns
 
 # A refused or unreachable mail server, or a database that dropped the connection before the
-# send: retry with growing waits, each shorter than half of Redis' visibility timeout, so a
-# waiting retry is never also redelivered.
+# send: retry with growing waits (newmedia.tasks.retrying).
 MAIL_ERRORS = (smtplib.SMTPException, OSError)
-MAIL_RETRY = {
-    "autoretry_for": MAIL_ERRORS + DATABASE_ERRORS,
-    "retry_backoff": settings.NEWMEDIA_MAIL_RETRY_BACKOFF,
-    "retry_backoff_max": min(
-        1800, settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2
-    ),
-    "retry_jitter": True,
-    "max_retries": 8,
-}
+MAIL_RETRY = retrying(*MAIL_ERRORS, *DATABASE_ERRORS)
 
 
 def _retry_the_mark(task, exc: notifications.EmailSentUnrecorded, **kwargs):
@@ -83,7 +76,7 @@ def escalate_waiting(day: str | None = None) -> dict:
 
 @shared_task
 def flush_outbox() -> int:
-    """Every ten minutes, and when the broker is back: queue every email still owed, in batches
-    until none is left (e.g. after the broker was down)."""
+    """Every ten minutes, and when the broker is back: queue every email and robot message still
+    owed, in batches until none is left (e.g. after the broker was down)."""
     publish([(send_return_copy, (pk,)) for pk in returns.return_copies_owed()])
-    return notifications.outbox_flush()
+    return notifications.outbox_flush() + robot_messages_flush()

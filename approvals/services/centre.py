@@ -24,6 +24,7 @@ from registry import roles
 from registry.exports import tables_workbook
 from registry.models import Department
 from registry.sheets import csv_bytes
+from robots.models import Robot
 
 from ..centre import Chart, Summary
 from ..models import (
@@ -31,7 +32,7 @@ from ..models import (
     ManualReminderLog,
     Notification,
 )
-from .notifications import notification_build, notifications_create, site_link
+from .notifications import notification_build, notifications_create, robots_tell, site_link
 from .pdf import escape, pdf_font
 from .reminders import department_statuses
 from .steps import REVIEWER_ONLY
@@ -119,6 +120,8 @@ def _remind(*, department: Department, by, today) -> list[Notification]:
     created = notifications_create(
         [notification_build(template="reminder", context=context, recipient=u) for u in owed]
     )
+    event = f"manual:{campaign.pk}:{department.pk}:{today}"
+    robots_tell([(Robot.objects.for_department(department), created[0], event)])
     ManualReminderLog.objects.bulk_create(
         ManualReminderLog(
             campaign=campaign,

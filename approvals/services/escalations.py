@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry.roles import LEADER_GROUP
+from robots.models import Robot
 
 from ..models import EscalationLog, Filing, acting_for
 from ..models.filing import signature_holder
@@ -27,6 +28,7 @@ from .notifications import (
     notification_build,
     notifications_create,
     reviewers,
+    robots_tell,
     site_link,
 )
 
@@ -67,11 +69,9 @@ class EscalationSummary:
     filings: set = field(default_factory=set)
 
 
-def _send(*, recipient, filings: list[Filing], day: date, to_leader: bool, summary) -> None:
-    """One notification to one recipient for the filings, with their log rows, or nothing at
-    all if another run told them today."""
-    template = "escalation_digest" if to_leader else "escalation"
-    context = {
+def _context(filings: list[Filing]) -> dict:
+    """What an escalation tells of its filings: each with its page, and the dashboard."""
+    return {
         "filings": [
             {
                 "account": str(f.account),
@@ -84,6 +84,13 @@ def _send(*, recipient, filings: list[Filing], day: date, to_leader: bool, summa
         ],
         "link": site_link(reverse("approvals:dashboard")),
     }
+
+
+def _send(*, recipient, filings: list[Filing], day: date, to_leader: bool, summary) -> None:
+    """One notification to one recipient for the filings, with their log rows, or nothing at
+    all if another run told them today."""
+    template = "escalation_digest" if to_leader else "escalation"
+    context = _context(filings)
     try:
         with transaction.atomic():
             [notification] = notifications_create(
@@ -124,6 +131,12 @@ def escalations_send(*, today: date | None = None) -> EscalationSummary:
     users = get_user_model().objects.in_bulk(list(owed))
     for pk, filings in owed.items():
         _send(recipient=users[pk], filings=filings, day=today, to_leader=False, summary=summary)
+    if owed:  # the reviewers' group robots: the day's list, once
+        waiting = {f.pk: f for filings in owed.values() for f in filings}
+        told = notification_build(
+            template="escalation", context=_context(sorted(waiting.values(), key=lambda f: f.pk))
+        )
+        robots_tell([(Robot.objects.for_department(None), told, f"escalation:{today}")])
     late = list(waiting_since(today=today, days=settings.NEWMEDIA_ESCALATE_TO_LEADERS_AFTER_DAYS))
     if late:
         # A leader who was just reminded of a filing as its signer is not told of it again.

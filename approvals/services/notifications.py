@@ -11,6 +11,7 @@ sends twice.
 """
 
 import logging
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -28,6 +29,8 @@ from newmedia.dbretry import DATABASE_ERRORS, db_retrying
 from newmedia.publishing import publish, publish_on_commit
 from newmedia.requests import site_url
 from registry.roles import REVIEWER_GROUP
+from robots.models import Robot
+from robots.services import robot_message, robots_post
 
 from ..models import Notification
 from ..models.steps import Audience
@@ -96,6 +99,22 @@ def _unqueue(calls: list[tuple]) -> None:
     """The broker did not take these: the next flush queues them at once."""
     ids = [args[0] for _task, args in calls]
     Notification.objects.filter(pk__in=ids, email_sent_at__isnull=True).update(email_queued_at=None)
+
+
+def robots_tell(told: Iterable[tuple[Iterable[Robot], Notification, str]]) -> None:
+    """Tell group robots what notifications tell: (robots, notification, event) triples, where
+    ``event`` is a name a rerun of the same event repeats (robots.services.robots_post)."""
+    robots_post(
+        robot_message(
+            robot=robot,
+            event=event,
+            subject=notification.subject,
+            text=notification.text_on_site,
+            link=notification.link,
+        )
+        for robots, notification, event in told
+        for robot in robots
+    )
 
 
 def notification_emails_claim(*, queryset, limit: int | None = None) -> list[int]:
@@ -215,13 +234,15 @@ def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
 
 
 def step_notify(*, instance, name: str, by, comment: str) -> None:
-    """Tell the people a step concerns: reviewers of what awaits them, filers of decisions."""
+    """Tell the people a step concerns, and their group's robots: reviewers of what awaits them,
+    filers of decisions."""
     step = type(instance).machine[name]
+    department = instance.owning_department()
     if step.notify is Audience.REVIEWERS:
-        recipients = list(reviewers())
+        recipients, robots = list(reviewers()), Robot.objects.for_department(None)
     elif step.notify is Audience.FILERS:
-        # The department's heads get a copy (抄送).
-        department = instance.owning_department()
+        # The department's heads get a copy (抄送), and the department's group robots.
+        robots = Robot.objects.for_department(department)
         recipients = list(
             get_user_model()
             .objects.filter(
@@ -231,12 +252,14 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
             .distinct()
         )
     elif step.notify is Audience.ASSIGNEE:
+        # A handover concerns one person, not a group.
         recipients = [instance.handovers.select_related("to_user").latest().to_user]
+        robots = Robot.objects.none()
     else:
         return
     context = {
         "object": str(instance.audited_object()),
-        "department": instance.owning_department().name,
+        "department": department.name,
         "action": str(step.label),
         "state": instance.get_state_display(),
         "by": (by.get_full_name() or by.get_username()) if by else str(SYSTEM_NAME),
@@ -250,3 +273,5 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
             if by is None or user.pk != by.pk
         ]
     )
+    event = f"step:{instance._meta.label_lower}:{instance.pk}:{name}:{uuid.uuid4().hex}"
+    robots_tell([(robots, notification_build(template="step", context=context), event)])

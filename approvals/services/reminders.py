@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from registry.models import Department
+from robots.models import Robot
 
 from ..models import (
     AnnualConfirmation,
@@ -42,6 +43,7 @@ from .notifications import (
     notification_emails_publish,
     notifications_create,
     reviewers,
+    robots_tell,
     site_link,
 )
 
@@ -218,6 +220,15 @@ def _remind(result: SweepResult, *, campaign: Campaign, today: date, dry_run: bo
     if dry_run or not owed:
         return
     created = notifications_create(notifications)
+    # Each department's group robots: the first of its filers' notifications, once.
+    robots = Robot.objects.by_department(statuses)
+    first = {}
+    for membership, notification in zip(owed, created, strict=True):
+        first.setdefault(membership.department_id, notification)
+    robots_tell(
+        (robots.get(pk, []), notification, f"reminder:{campaign.pk}:{milestone}:{pk}")
+        for pk, notification in first.items()
+    )
     ReminderLog.objects.bulk_create(
         ReminderLog(
             campaign=campaign,
@@ -253,6 +264,9 @@ def _digest(result: SweepResult, *, campaign: Campaign, today: date, dry_run: bo
         return
     created = notifications_create(
         [notification_build(template="overdue_digest", context=context, recipient=u) for u in owed]
+    )
+    robots_tell(
+        [(Robot.objects.for_department(None), created[0], f"overdue:{campaign.pk}:{today}")]
     )
     OverdueDigestLog.objects.bulk_create(
         OverdueDigestLog(campaign=campaign, day=today, recipient=user, notification=notification)

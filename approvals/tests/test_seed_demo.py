@@ -124,3 +124,17 @@ def test_it_speaks_chinese_to_the_operator():
     assert "个演示账号" in output or "演示账号已存在" in output
     assert "演示登录账号（密码均为" in output
     assert "Created" not in output and "Demo logins" not in output
+
+
+def test_it_shows_a_group_robot_for_the_reviewers_and_one_for_a_department_switched_off():
+    from robots.models import Robot
+
+    _seed()
+    _seed()  # run twice: the same two
+    robots = Robot.objects.order_by("platform")
+    assert [(r.platform, r.department_id is None, r.is_active) for r in robots] == [
+        ("dingtalk", True, False),
+        ("wecom", False, False),
+    ]
+    for robot in robots:
+        robot.full_clean()  # the placeholders are addresses the admin would accept

@@ -12,6 +12,9 @@ from approvals.services.reminders import reminders_sweep
 from approvals.tests.factories import state_fields
 from registry.models import Account, Department
 from registry.tests.factories import AccountFactory
+from robots.models import Robot, RobotMessage
+
+WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=test"
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +24,14 @@ SIZES = [10, 200]
 # A dry run: a savepoint and its release, the campaign's lock, the departments' statuses, the
 # reminders already written and the filers.
 PLAN_QUERIES = 6
-# A real run adds the unsent emails of earlier runs, one INSERT of the notifications and one of
-# the reminder log: 9. Django sends SQLite at most 999 parameters a query, so it splits the
-# inserts of 200 rows into batches (3 queries more); PostgreSQL stays at 9.
-WRITE_QUERIES = 12
+# A real run adds the unsent emails of earlier runs, one INSERT of the notifications, the
+# departments' group robots and one INSERT of the reminder log: 10. Django sends SQLite at most
+# 999 parameters a query, so it splits the inserts of 200 rows into batches (3 queries more);
+# PostgreSQL stays at 10.
+WRITE_QUERIES = 13
+# With a group robot in every department: the messages already written, and their INSERT in a
+# savepoint: 4 (on SQLite the INSERT of 200 rows goes in three batches, 6).
+ROBOT_QUERIES = 6
 # A run with nothing new to write: the same reads, no inserts.
 RERUN_QUERIES = 7
 # Each email its task sends: the claim (an UPDATE), reading the notification, the mark.
@@ -88,6 +95,23 @@ def test_it_writes_the_reminders_of_10_and_200_departments_with_the_same_queries
     assert ReminderLog.objects.count() == departments
     with django_assert_max_num_queries(RERUN_QUERIES):
         assert reminders_sweep(today=DAY).reminders == []
+
+
+@pytest.mark.parametrize("departments", SIZES)
+def test_it_tells_the_group_robots_of_10_and_200_departments_with_the_same_queries(
+    campaign, departments, django_assert_max_num_queries
+):
+    _late_departments(departments)
+    Robot.objects.bulk_create(
+        Robot(name=d.name, platform="wecom", department=d, webhook_url=WECOM)
+        for d in Department.objects.all()
+    )
+    with django_assert_max_num_queries(WRITE_QUERIES + ROBOT_QUERIES):
+        reminders_sweep(today=DAY)
+    assert RobotMessage.objects.count() == departments
+    with django_assert_max_num_queries(RERUN_QUERIES):
+        assert reminders_sweep(today=DAY).reminders == []
+    assert RobotMessage.objects.count() == departments
 
 
 @pytest.mark.parametrize("departments", SIZES)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "registry",
     "cleanup",
     "approvals",
+    "robots",
     "newmedia",  # project-wide management commands (backup, restore)
 ]
 
@@ -247,6 +248,13 @@ NEWMEDIA_PUBLISH_PAUSE_SECONDS = env_int("NEWMEDIA_PUBLISH_PAUSE_SECONDS", 30, m
 # An email queued (or being sent) this long ago and still unsent is queued again by the flush and
 # the sweep; a claim to send it this old is taken as its worker's death.
 NEWMEDIA_OUTBOX_REQUEUE_SECONDS = env_int("NEWMEDIA_OUTBOX_REQUEUE_SECONDS", 900, minimum=60)
+# Group robots (robots/): at most this many messages a minute per robot (both platforms allow
+# 20), each post waiting at most NEWMEDIA_ROBOT_TIMEOUT seconds. A webhook must be the platform's
+# own https address; NEWMEDIA_ROBOT_EXTRA_ORIGINS (comma-separated, like http://127.0.0.1:8765)
+# admits others: the tests' local server, or a relay of one's own.
+NEWMEDIA_ROBOT_PER_MINUTE = env_int("NEWMEDIA_ROBOT_PER_MINUTE", 20, minimum=1)
+NEWMEDIA_ROBOT_TIMEOUT = env_int("NEWMEDIA_ROBOT_TIMEOUT", 5, minimum=1)
+NEWMEDIA_ROBOT_EXTRA_ORIGINS = env_list("NEWMEDIA_ROBOT_EXTRA_ORIGINS", [])
 # The reminder sweep's first run of the day (Asia/Shanghai), editable without a code change;
 # beat repeats it hourly until 17:00.
 NEWMEDIA_REMINDER_TIME = env_str("NEWMEDIA_REMINDER_TIME", "09:00")

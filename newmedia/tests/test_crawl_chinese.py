@@ -32,7 +32,8 @@ PER_KIND = 2
 LIMIT = 1000
 
 
-# File formats and encodings, named as offices name them; the keys Django's help names.
+# File formats and encodings, named as offices name them; the keys Django's help names; the
+# platforms' own terms.
 FORMATS = {
     *(
         "CSV",
@@ -52,6 +53,9 @@ FORMATS = {
         "HTML",
     ),
     *("docx", "doc", "Word", "WPS", "JPEG", "LDAP", "Control", "Command", "Mac"),
+    # The group robots' terms as WeCom and DingTalk print them in Chinese: Webhook 地址, and
+    # DingTalk's 加签 secret, which starts with SEC.
+    *("Webhook", "SEC"),
 }
 # Codes in the text: web addresses and paths, and hexadecimal check codes.
 CODES = re.compile(r"https?://\S+|(?<!\S)/\S*|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b")

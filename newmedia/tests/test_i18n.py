@@ -47,7 +47,16 @@ def test_it_has_no_string_missing_from_the_catalogue(tmp_path):
             pytest.fail("xgettext (Debian package gettext) is required in CI")
         pytest.skip("xgettext is not installed (apt-get install gettext)")
     base = Path(settings.BASE_DIR)
-    for name in ("audit", "registry", "cleanup", "approvals", "newmedia", "templates", "locale"):
+    for name in (
+        "audit",
+        "registry",
+        "cleanup",
+        "approvals",
+        "robots",
+        "newmedia",
+        "templates",
+        "locale",
+    ):
         shutil.copytree(base / name, tmp_path / name, ignore=shutil.ignore_patterns("tests"))
     shutil.copy(base / "manage.py", tmp_path)
     subprocess.run(

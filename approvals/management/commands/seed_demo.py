@@ -19,6 +19,8 @@ from approvals.services.steps import step_take
 from cleanup import services as cleanup_services
 from registry.models import Account, Department, Staff
 from registry.roles import FILER_GROUP, HEAD_GROUP, LEADER_GROUP, REVIEWER_GROUP
+from robots.models import Robot
+from robots.platforms import PLATFORMS, PlatformName
 
 PASSWORD = "demo-2026"
 
@@ -157,6 +159,7 @@ class Command(BaseCommand):
             departments = self._departments()
             users = self.users = self._users(departments)
             self._chain(users)
+            self._robots(departments)
             self._campaign()
             if Account.objects.filter(department__in=departments.values()).exists():
                 self.stdout.write(_("Demo accounts are already present; left as they are."))
@@ -252,6 +255,40 @@ class Command(BaseCommand):
         for username in ("leader1", "leader2", "leader3")[:signatures]:
             filing = Filing.objects.get(pk=filing.pk)
             step_take(filing, "sign_off", by=users[username], comment="同意。")
+
+    def _robots(self, departments):
+        """Two group robots, switched off: the addresses are placeholders (docs/integrations.md)."""
+        demo = [
+            (
+                "审核员钉钉群（示例）",
+                PlatformName.DINGTALK,
+                None,
+                "access_token=demo0000",
+                "SECdemo",
+            ),
+            (
+                "会计学院企业微信群（示例）",
+                PlatformName.WECOM,
+                departments["KJ"],
+                "key=demo0000",
+                "",
+            ),
+        ]
+        for name, platform, department, token, secret in demo:
+            spec = PLATFORMS[platform]
+            Robot.objects.get_or_create(
+                name=name,
+                defaults={
+                    "platform": platform,
+                    "department": department,
+                    "webhook_url": f"https://{spec.host}{spec.path}?{token}",
+                    "secret": secret,
+                    "is_active": False,
+                },
+            )
+        self.stdout.write(
+            _("Two demo group robots are in the admin, switched off: give one a real webhook.")
+        )
 
     def _campaign(self):
         today = timezone.localdate()

@@ -55,7 +55,8 @@ class Command(BaseCommand):
             # Without a Celery beat (the embedded default) nothing else flushes the outbox.
             flushed = flush_outbox()
             self.stdout.write(
-                _("Unsent emails queued again: %(count)s.") % {"count": result.queued + flushed}
+                _("Unsent emails and robot messages queued again: %(count)s.")
+                % {"count": result.queued + flushed}
             )
 
 
