@@ -47,6 +47,8 @@ class AuditEvent(models.Model):
         UNLOCKED = "unlocked", _("Login unlocked")
         USER_DEACTIVATED = "user_deactivated", _("User deactivated")
         REMINDER_SENT = "reminder_sent", _("Reminder sent")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", _("Succeeded")

@@ -142,5 +142,5 @@ class FindingFilter(django_filters.FilterSet):
         if not (self.request and roles.sees_all(self.request.user)):
             self.filters["notice_rule"].extra["choices"] = notice_choices(codes=False)
 
-    def by_notice_rule(self, queryset, name, value):
+    def by_notice_rule(self, queryset, name, value: str):
         return queryset.filter(rule__in=[r.code for r in RULES if r.notice_rule == value])

@@ -23,6 +23,7 @@ urlpatterns = [
     # Browsers and crawlers ask for it whatever the page says: the page's icon answers.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("audit/", include("audit.urls")),
+    path("api/", include("api.urls")),
     path("", include("cleanup.urls")),
     path("", include("approvals.urls")),
 ]

@@ -138,3 +138,15 @@ def test_it_shows_a_group_robot_for_the_reviewers_and_one_for_a_department_switc
     ]
     for robot in robots:
         robot.full_clean()  # the placeholders are addresses the admin would accept
+
+
+def test_its_api_token_reads_filer_kjs_department_only():
+    from django.test import Client
+
+    from approvals.management.commands.seed_demo import DEMO_API_KEY
+
+    output = _seed()
+    assert DEMO_API_KEY in output
+    answer = Client().get("/api/accounts/", HTTP_AUTHORIZATION=f"Token {DEMO_API_KEY}")
+    assert answer.status_code == 200
+    assert {row["department_name"] for row in answer.json()["results"]} == {"会计学院"}

@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "cleanup",
     "approvals",
     "robots",
+    "api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here: no CDN
     "newmedia",  # project-wide management commands (backup, restore)
 ]
 
@@ -215,6 +219,51 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # forever by default, holding the worker).
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "newmedia@localhost")
+
+# ------------------------------------------------------------------------------
+# The REST API (api/, docs/integrations.md): per-user tokens made in the admin, JSON only
+# https://www.django-rest-framework.org/api-guide/settings/
+# ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the API page, when logged in
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.settings_objects.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    # Requests per user (or per address without a token), counted in each web process.
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("NEWMEDIA_API_RATE", "120/minute"),
+        "anon": env_str("NEWMEDIA_API_ANON_RATE", "30/minute"),
+    },
+    "EXCEPTION_HANDLER": "api.settings_objects.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "新媒体登记系统 API",
+    "DESCRIPTION": "账号、登记备案步骤、专项行动、登记表报送和清理检查结果。"
+    "在请求头中携带 Authorization: Token <令牌>（令牌由管理员在管理后台创建）。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Each operation shows its own request and answer; the page does not list them again.
+    "SWAGGER_UI_SETTINGS": {"defaultModelsExpandDepth": -1},
+    "ENUM_NAME_OVERRIDES": {
+        "FilingStateEnum": "approvals.models.filing.FilingState",
+        "ReturnStateEnum": "approvals.models.campaign.ReturnState",
+        "DispositionEnum": "registry.models.Disposition",
+    },
+}
 
 # ------------------------------------------------------------------------------
 # Celery: without a broker, tasks run in-process

@@ -56,6 +56,8 @@ FORMATS = {
     # The group robots' terms as WeCom and DingTalk print them in Chinese: Webhook 地址, and
     # DingTalk's 加签 secret, which starts with SEC.
     *("Webhook", "SEC"),
+    # The REST API, named so in Chinese too (API 令牌).
+    "API",
 }
 # Codes in the text: web addresses and paths, and hexadecimal check codes.
 CODES = re.compile(r"https?://\S+|(?<!\S)/\S*|\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b")

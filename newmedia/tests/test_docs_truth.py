@@ -15,7 +15,7 @@ from django.core.management import get_commands
 
 ROOT = Path(settings.BASE_DIR)
 DOCS = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md"])
-APPS = ("approvals", "registry", "cleanup", "audit", "robots", "newmedia")
+APPS = ("approvals", "registry", "cleanup", "audit", "robots", "api", "newmedia")
 TICKED = re.compile(r"`([^`\n]+)`")
 COMMAND = re.compile(r"(?:^|\s)(?:\S*python\S*\s+)?manage\.py\s+([a-z_]+)")
 DOTTED = re.compile(rf"^(?:{'|'.join(APPS)})(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")

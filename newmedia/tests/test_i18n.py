@@ -53,6 +53,7 @@ def test_it_has_no_string_missing_from_the_catalogue(tmp_path):
         "cleanup",
         "approvals",
         "robots",
+        "api",
         "newmedia",
         "templates",
         "locale",

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.models import ApiToken, key_hash
 from approvals import services
 from approvals.forms import next_june_8
 from approvals.models import Campaign, DepartmentReturn, Filing, SignOffLevel
@@ -23,6 +24,8 @@ from robots.models import Robot
 from robots.platforms import PLATFORMS, PlatformName
 
 PASSWORD = "demo-2026"
+# filer_kj's API token in the demo: as public as the password, and for the demo only.
+DEMO_API_KEY = "4f3c2a1b9e8d7c6b5a4f3e2d1c0b9a8f"
 
 DEPARTMENTS = [
     ("KJ", "会计学院", Department.Kind.COLLEGE),
@@ -160,6 +163,7 @@ class Command(BaseCommand):
             users = self.users = self._users(departments)
             self._chain(users)
             self._robots(departments)
+            self._api_token(users)
             self._campaign()
             if Account.objects.filter(department__in=departments.values()).exists():
                 self.stdout.write(_("Demo accounts are already present; left as they are."))
@@ -288,6 +292,17 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             _("Two demo group robots are in the admin, switched off: give one a real webhook.")
+        )
+
+    def _api_token(self, users):
+        """An API token for filer_kj, with a key as public as the demo password."""
+        ApiToken.objects.get_or_create(
+            key_hash=key_hash(DEMO_API_KEY),
+            defaults={
+                "user": users["KJ"],
+                "name": "示例脚本（会计学院）",
+                "prefix": DEMO_API_KEY[:8],
+            },
         )
 
     def _campaign(self):
@@ -542,3 +557,7 @@ class Command(BaseCommand):
         self.stdout.write("  head_kj      部门负责人（会计学院：查看本单位数据，接收抄送）")
         for code, department in departments.items():
             self.stdout.write(f"  filer_{code.lower():<6} 部门填报人（{department.name}）")
+        self.stdout.write(
+            _("Demo API token of filer_kj (the API's page: /api/docs/): %(key)s")
+            % {"key": DEMO_API_KEY}
+        )
