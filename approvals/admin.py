@@ -467,8 +467,16 @@ class ManualReminderLogAdmin(ReadOnlyAdmin):
         return obj.notification.email_sent_at
 
 
+class AccountRecordAdmin(ReadOnlyAdmin):
+    """A record about an account (the models' ``AccountRecord``), listed with its department."""
+
+    @admin.display(description=_("department"), ordering="account__department__code")
+    def department(self, obj):
+        return obj.account.department
+
+
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(ReadOnlyAdmin):
+class ChangeRequestAdmin(AccountRecordAdmin):
     """变更备案 as the site decides them (the account page and the review queue); shown here."""
 
     list_display = ["account", "department", "state", "requested_by", "requested_at", "reason"]
@@ -477,13 +485,9 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
     list_per_page = 50
     search_fields = ["account__name", "account__number", "reason"]
 
-    @admin.display(description=_("department"), ordering="account__department__code")
-    def department(self, obj):
-        return obj.account.department
-
 
 @admin.register(AnnualConfirmation)
-class AnnualConfirmationAdmin(ReadOnlyAdmin):
+class AnnualConfirmationAdmin(AccountRecordAdmin):
     """年审 answers as the departments give them on the site; shown here."""
 
     list_display = ["account", "department", "campaign", "state", "answered_by", "state_changed_at"]
@@ -491,7 +495,3 @@ class AnnualConfirmationAdmin(ReadOnlyAdmin):
     list_select_related = ["account__department", "campaign", "answered_by"]
     list_per_page = 50
     search_fields = ["account__name", "account__number", "account__department__name"]
-
-    @admin.display(description=_("department"), ordering="account__department__code")
-    def department(self, obj):
-        return obj.account.department

@@ -21,6 +21,7 @@ from .models import (
     CLOSURE_KINDS,
     HANDOVER_TO_REQUIRED,
     MILESTONES_INVALID,
+    AnnualConfirmation,
     Campaign,
     ChangeRequest,
     Filing,
@@ -201,6 +202,17 @@ class ChangeReviewForm(forms.Form):
         cleaned = super().clean()
         _comment_check(self, ChangeRequest)
         return cleaned
+
+
+class ConfirmationsForm(forms.Form):
+    """年审: the filer's confirmations ticked on the review page, to confirm in one go."""
+
+    confirmations = IdMultipleChoiceField(queryset=AnnualConfirmation.objects.none())
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirmations"].queryset = queryset
+        self.fields["confirmations"].error_messages["required"] = SELECT_ONE
 
 
 # Department returns (登记表报送).

@@ -25,6 +25,7 @@ from .forms import (
     CampaignForm,
     ChangeRequestForm,
     ChangeReviewForm,
+    ConfirmationsForm,
     NotificationsReadForm,
     step_form,
 )
@@ -325,15 +326,15 @@ def annual_review(request):
         return redirect("approvals:dashboard")
     confirmations = selectors.annual_confirmations(user=request.user, campaign=campaign)
     if request.method == "POST":
-        chosen = confirmations.filter(
-            pk__in=[pk for pk in request.POST.getlist("confirmations") if pk.isdigit()],
-            state=AnnualConfirmation.State.PENDING,
-        )
-        if not chosen:
-            messages.error(request, _("Select at least one account."))
+        form = ConfirmationsForm(request.POST, queryset=confirmations)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
         else:
+            # One answered meanwhile (a change, a closure) is refused and named.
             done, refused = services.filings_bulk_review(
-                filings=chosen,
+                filings=form.cleaned_data["confirmations"],
                 action="confirm_in_use",
                 by=request.user,
                 expected_state=AnnualConfirmation.State.PENDING,

@@ -165,6 +165,31 @@ def test_the_filer_confirms_several_at_once_on_the_review_page(client_for, filer
     assert dashboard.context["annual"] == {"pending": 0, "total": 2}
 
 
+@pytest.mark.parametrize("chosen", [["2" + "0" * 30], ["abc"], []])
+def test_a_bad_or_empty_choice_confirms_nothing_and_says_so(client_for, filer, kept, chosen):
+    """An id past any database id was a 500 (SQLite's OverflowError in pk__in)."""
+    confirmations_open(_review())
+    client = client_for(filer)
+    response = client.post(
+        reverse("approvals:annual_review"), {"confirmations": chosen}, follow=True
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]]
+    assert set(_states().values()) == {"pending"}
+
+
+def test_an_account_answered_meanwhile_is_named_and_the_others_confirmed(client_for, filer, kept):
+    confirmations_open(_review())
+    first, second = AnnualConfirmation.objects.order_by("pk")
+    AnnualConfirmation.objects.filter(pk=first.pk).update(state="change")
+    response = client_for(filer).post(
+        reverse("approvals:annual_review"), {"confirmations": [first.pk, second.pk]}, follow=True
+    )
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert first.account.name in said
+    assert _states()[second.account.name] == CONFIRMED
+
+
 def test_the_review_page_shows_a_filer_only_their_departments(
     client_for, filer, other_department, kept
 ):
