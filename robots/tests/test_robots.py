@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import Campaign, Filing
+from approvals.services.centre import department_remind
 from approvals.services.escalations import escalations_send
 from approvals.services.reminders import reminders_sweep
 from approvals.tasks import flush_outbox
@@ -96,6 +97,24 @@ def test_the_sweep_tells_each_departments_robot_once_however_often_it_runs(
             reminders_sweep(today=date(2027, 6, 1))
     [text] = robot_server.texts("wecom")
     assert department.name in text and "2027-06-08" in text
+
+
+def test_a_reminder_from_the_command_centre_and_the_overdue_digest_reach_their_groups_once(
+    robots, robot_server, department, filer, reviewer, django_capture_on_commit_callbacks
+):
+    Campaign.objects.create(
+        title="清理整治", starts_on=date(2027, 5, 1), deadline=date(2027, 6, 8), is_active=True
+    )
+    for _click in range(2):  # a second click the same day sends nothing again
+        with django_capture_on_commit_callbacks(execute=True):
+            department_remind(department=department, by=reviewer, today=date(2027, 6, 2))
+    [text] = robot_server.texts("wecom")
+    assert department.name in text
+    for _run in range(2):  # after the deadline: the reviewers' digest, once a day
+        with django_capture_on_commit_callbacks(execute=True):
+            reminders_sweep(today=date(2027, 6, 10))
+    [digest] = robot_server.texts("dingtalk")
+    assert department.name in digest
 
 
 def test_a_days_escalations_reach_the_reviewers_robot_once(
