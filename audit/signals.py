@@ -22,13 +22,16 @@ def record_login(sender, request, user, **kwargs):
 
 
 def record_login_failed(sender, credentials, request=None, **kwargs):
-    # The name as typed, known user or not: the trail shows what was tried.
-    typed = credentials.get(get_user_model().USERNAME_FIELD) or ""
+    # The name as typed, known user or not: the trail shows what was tried. A sign-in without a
+    # typed name (CAS) says on the request whom it refused and why (newmedia.signin).
+    refusal = getattr(request, "login_refusal", None)
+    typed = credentials.get(get_user_model().USERNAME_FIELD) or (refusal and refusal.username)
     audit_record(
         action=Action.LOGIN_FAILED,
         outcome=Outcome.FAILURE,
-        username=str(typed),
+        username=str(typed or ""),
         client_ip=_address(request),
+        detail=refusal.detail if refusal else "",
     )
 
 

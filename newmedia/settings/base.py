@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "import_export",
     "audit.axes_names.AxesConfig",  # django-axes, its admin in Chinese
+    "django_cas_ng",  # CAS sign-in: its session tickets serve single logout
     "csp",
     "audit",
     "registry",
@@ -130,9 +131,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "approvals:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 # axes first: it refuses a locked-out username and address before any password is checked.
+# The CAS backend answers only a CAS ticket, so it is inert while CAS_SERVER_URL is unset.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "newmedia.signin.StaffCASBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -141,6 +144,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in through the school's CAS (django-cas-ng, https://djangocas.dev/docs/latest/
+# configuration.html), off while CAS_SERVER_URL is unset. The CAS user's staff number (the user
+# name, or the attribute CAS_USERNAME_ATTRIBUTE names) is both the staff roster's 工号 and the
+# account's user name; the name and department attributes name a refused person in the trail.
+CAS_SERVER_URL = env_str("CAS_SERVER_URL", "")
+CAS_VERSION = env_str("CAS_VERSION", "3")
+if CAS_VERSION not in {"2", "3"}:
+    raise ImproperlyConfigured(f"CAS_VERSION={CAS_VERSION!r} must be 2 or 3.")
+CAS_USERNAME_ATTRIBUTE = env_str("CAS_USERNAME_ATTRIBUTE", "cas:user")
+NEWMEDIA_CAS_NAME_ATTRIBUTE = env_str("NEWMEDIA_CAS_NAME_ATTRIBUTE", "cn")
+NEWMEDIA_CAS_DEPARTMENT_ATTRIBUTE = env_str("NEWMEDIA_CAS_DEPARTMENT_ATTRIBUTE", "department")
+# Someone in the roster (in post) with no account yet gets one at their first CAS sign-in, with
+# no role: an administrator still grants it. Off: only existing accounts sign in.
+CAS_CREATE_USER = env_bool("CAS_CREATE_USER", False)
+CAS_REDIRECT_URL = LOGIN_REDIRECT_URL
+CAS_IGNORE_REFERER = True
+CAS_LOGIN_MSG = CAS_LOGGED_MSG = None  # the dashboard says who is signed in
+# The password form for everyone, or only for administrators (is_staff) when off.
+NEWMEDIA_LOCAL_LOGIN_FOR_ALL = env_bool("NEWMEDIA_LOCAL_LOGIN_FOR_ALL", True)
 
 # Failed logins (django-axes, https://django-axes.readthedocs.io/en/latest/4_configuration.html):
 # a username is locked from one client address after AXES_FAILURE_LIMIT failures in a row, for
