@@ -1,4 +1,5 @@
-"""Signing in through the school's CAS (django-cas-ng), and who may use the password form.
+"""Signing in through the school's CAS (django-cas-ng) or LDAP directory (django-auth-ldap), and
+who may use the password form.
 
 A CAS user is a person of the staff roster: the staff number the CAS server vouches for is the
 roster's 工号 and the account's user name, so their departments and roles are the account's
@@ -12,20 +13,24 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
+from django_auth_ldap.backend import LDAPBackend
 from django_cas_ng import views as cas_views
 from django_cas_ng.backends import CASBackend
 from django_cas_ng.utils import get_cas_client
 
 from audit.services import Action, Outcome, audit_record
 from registry.models import Staff
+from registry.roles import FILER_GROUP, HEAD_GROUP, LEADER_GROUP, REVIEWER_GROUP
 
 CAS_BACKEND = "newmedia.signin.StaffCASBackend"
+LDAP_BACKEND = "newmedia.signin.RoleLDAPBackend"
 
 TICKET_REFUSED = _(
     "The sign-in ticket from the unified identity authentication was not accepted (it was "
@@ -38,6 +43,10 @@ NO_ACCOUNT = _(
 CAS_DOWN = _(
     "The unified identity authentication cannot be reached at the moment. Please try again "
     "later; administrators can still log in with their password."
+)
+LDAP_DOWN = _(
+    "The school's directory (LDAP) cannot be reached at the moment, so your password could not "
+    "be checked. Please try again later; administrators can still log in."
 )
 LOCAL_LOGIN_ADMINS_ONLY = _(
     "Please sign in through the unified identity authentication; the password form is for "
@@ -90,6 +99,41 @@ class StaffCASBackend(CASBackend):
         return user
 
 
+class RoleLDAPBackend(LDAPBackend):
+    """The password checked by the directory; its groups give the account its roles."""
+
+    def authenticate_ldap_user(self, ldap_user, password):
+        user = super().authenticate_ldap_user(ldap_user, password)
+        if user is not None:
+            roles = {
+                REVIEWER_GROUP: settings.NEWMEDIA_LDAP_REVIEWER_GROUP,
+                FILER_GROUP: settings.NEWMEDIA_LDAP_FILER_GROUP,
+                HEAD_GROUP: settings.NEWMEDIA_LDAP_HEAD_GROUP,
+                LEADER_GROUP: settings.NEWMEDIA_LDAP_LEADER_GROUP,
+            }
+            member_of = {dn.lower() for dn in ldap_user.group_dns}
+            for role, dn in roles.items():
+                if dn:
+                    group = Group.objects.get(name=role)
+                    if dn.lower() in member_of:
+                        user.groups.add(group)
+                    else:
+                        user.groups.remove(group)
+        return user
+
+
+def ldap_unreachable(sender, context, user, request, exception, **kwargs):
+    """The directory failed during a login (looking the user up, binding, reading groups): say
+    so, not "wrong password"."""
+    if request is not None:
+        _refuse(
+            request,
+            username="",
+            detail=f"LDAP server unreachable ({context}): {type(exception).__name__}",
+            message=LDAP_DOWN,
+        )
+
+
 @method_decorator(csrf_exempt, name="dispatch")  # the CAS server posts single logout requests
 class CASLoginView(cas_views.LoginView):
     """django-cas-ng's login, answering its failures with a page in Chinese."""
@@ -127,8 +171,19 @@ class LoginForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        if not (settings.NEWMEDIA_LOCAL_LOGIN_FOR_ALL or user.is_staff or user.is_superuser):
+        if not (
+            settings.NEWMEDIA_LOCAL_LOGIN_FOR_ALL
+            or user.is_staff
+            or user.is_superuser
+            or getattr(user, "backend", None) == LDAP_BACKEND  # the school's password
+        ):
             raise ValidationError(LOCAL_LOGIN_ADMINS_ONLY, code="local_login_off")
+
+    def get_invalid_login_error(self):
+        refusal = getattr(self.request, "login_refusal", None)
+        if refusal is not None:
+            return ValidationError(refusal.message, code="unavailable")
+        return super().get_invalid_login_error()
 
 
 class LoginView(auth_views.LoginView):

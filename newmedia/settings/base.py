@@ -9,10 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import ldap
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -164,6 +166,37 @@ CAS_IGNORE_REFERER = True
 CAS_LOGIN_MSG = CAS_LOGGED_MSG = None  # the dashboard says who is signed in
 # The password form for everyone, or only for administrators (is_staff) when off.
 NEWMEDIA_LOCAL_LOGIN_FOR_ALL = env_bool("NEWMEDIA_LOCAL_LOGIN_FOR_ALL", True)
+
+# The password form checked against the school's LDAP directory (django-auth-ldap,
+# https://django-auth-ldap.readthedocs.io/en/latest/reference.html), off while
+# AUTH_LDAP_SERVER_URI is unset. The directory's user name is the account's; local passwords
+# (administrators) are tried first, so they work while the directory is down.
+AUTH_LDAP_SERVER_URI = env_str("AUTH_LDAP_SERVER_URI", "")
+if AUTH_LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS.insert(2, "newmedia.signin.RoleLDAPBackend")
+AUTH_LDAP_BIND_DN = env_str("AUTH_LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = env_str("AUTH_LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    env_str("NEWMEDIA_LDAP_USER_BASE", ""),
+    ldap.SCOPE_SUBTREE,
+    env_str("NEWMEDIA_LDAP_USER_FILTER", "(uid=%(user)s)"),
+)
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": env_str("NEWMEDIA_LDAP_NAME_ATTRIBUTE", "cn")}
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+    env_str("NEWMEDIA_LDAP_GROUP_BASE", ""), ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"
+)
+AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
+# An account is made for someone the directory knows only when this is off.
+AUTH_LDAP_NO_NEW_USERS = env_bool("AUTH_LDAP_NO_NEW_USERS", True)
+# Seconds to wait for a directory that does not answer.
+AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env_int("NEWMEDIA_LDAP_TIMEOUT", 5)}
+# The directory's groups (their DNs) that carry the campaign's roles (registry/roles.py): at
+# each LDAP login the account gains the role of each group it is in and loses the others'. A role
+# whose variable is unset is left to the administrators.
+NEWMEDIA_LDAP_REVIEWER_GROUP = env_str("NEWMEDIA_LDAP_REVIEWER_GROUP", "")
+NEWMEDIA_LDAP_FILER_GROUP = env_str("NEWMEDIA_LDAP_FILER_GROUP", "")
+NEWMEDIA_LDAP_HEAD_GROUP = env_str("NEWMEDIA_LDAP_HEAD_GROUP", "")
+NEWMEDIA_LDAP_LEADER_GROUP = env_str("NEWMEDIA_LDAP_LEADER_GROUP", "")
 
 # Failed logins (django-axes, https://django-axes.readthedocs.io/en/latest/4_configuration.html):
 # a username is locked from one client address after AXES_FAILURE_LIMIT failures in a row, for
