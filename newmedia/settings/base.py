@@ -189,7 +189,8 @@ AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
 # An account is made for someone the directory knows only when this is off.
 AUTH_LDAP_NO_NEW_USERS = env_bool("AUTH_LDAP_NO_NEW_USERS", True)
 # Seconds to wait for a directory that does not answer.
-AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env_int("NEWMEDIA_LDAP_TIMEOUT", 5)}
+NEWMEDIA_LDAP_TIMEOUT = env_int("NEWMEDIA_LDAP_TIMEOUT", 5, minimum=1)
+AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: NEWMEDIA_LDAP_TIMEOUT}
 # The directory's groups (their DNs) that carry the campaign's roles (registry/roles.py): at
 # each LDAP login the account gains the role of each group it is in and loses the others'. A role
 # whose variable is unset is left to the administrators.
