@@ -68,6 +68,13 @@ def _refuse(request, *, username: str, detail: str, message) -> None:
     request.login_refusal = LoginRefusal(username=username, detail=detail, message=message)
 
 
+def axes_exempt(request, credentials) -> bool:
+    """django-axes counts failed passwords, not CAS tickets: guessing passwords is the CAS
+    server's to stop, and a stale ticket (a page reloaded) would otherwise lock everyone behind
+    the same address out of CAS, under no user name (AXES_WHITELIST_CALLABLE)."""
+    return "ticket" in (credentials or {})
+
+
 class StaffCASBackend(CASBackend):
     """The CAS ticket checked with the CAS server, its staff number matched to the roster."""
 

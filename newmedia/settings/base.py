@@ -211,6 +211,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "audit.client.client_ip"  # the same address as the audit trail's
 AXES_LOCKOUT_CALLABLE = "audit.lockouts.lockout_response"
+AXES_WHITELIST_CALLABLE = "newmedia.signin.axes_exempt"  # CAS tickets are not passwords
 AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit trail, with its retention
 AXES_VERBOSE = False  # no banner on every start and no log line per login: the audit has them
 

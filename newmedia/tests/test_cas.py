@@ -168,6 +168,16 @@ def test_it_refuses_a_replayed_ticket(cas, staff_member):
     assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED, detail="CAS ticket refused")
 
 
+def test_it_does_not_lock_cas_out_after_refused_tickets(cas, staff_member, settings):
+    # Stale tickets (a reloaded page) from one office's address must not lock its CAS sign-ins
+    # out: axes guards passwords, the CAS server guards its own.
+    settings.AXES_FAILURE_LIMIT = 2
+    browser = requests.Session()
+    forged = cas + CAS_LOGIN + "?ticket=ST-" + "A" * 64
+    assert [browser.get(forged).status_code for _ in range(3)] == [403] * 3
+    assert _sign_in(browser, cas, "20001").url == cas + reverse("approvals:dashboard")
+
+
 def test_it_refuses_a_forged_ticket(cas, staff_member):
     browser = requests.Session()
     page = browser.get(cas + CAS_LOGIN + "?ticket=ST-" + "A" * 64)
@@ -195,6 +205,8 @@ def test_it_ends_the_session_when_the_cas_server_logs_out_everywhere(cas, staff_
     # posts a logout request to this site, which ends the session.
     browser.get(django_settings.CAS_SERVER_URL + "logout")
     assert reverse("login") in _dashboard(browser, cas).url
+    row = AuditEvent.objects.get(action=Action.LOGOUT)
+    assert (row.user, row.detail) == (staff_member, "single logout from the CAS server")
 
 
 def test_it_signs_out_of_the_cas_server_too(cas, staff_member):
