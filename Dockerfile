@@ -12,8 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=newmedia.settings.base \
     STATIC_ROOT=/app/staticfiles
 
+# The compiler and OpenLDAP's headers build python-ldap (LDAP sign-in, docs/integrations.md).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client \
+        build-essential libldap2-dev libsasl2-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

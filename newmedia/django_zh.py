@@ -5,8 +5,8 @@
   any catalogue, so ours translates them wherever Django shows them.
 - The admin's password page warns in a plain string: ``PasswordChangeForm`` below.
 - The boolean icons' text: Django writes alt="True" / "False".
-- django-fsm-log's heading and model name, which it does not mark for translation: marked
-  here, and looked up where a permission is named.
+- django-fsm-log's and django-cas-ng's headings and model names, which they do not mark for
+  translation: marked here, and looked up where a permission is named.
 - The names Django gives the tables behind many-to-many fields ("Group-permission
   relationship", "User_groups object (3)"), shown when a group or user is deleted.
 - Permission names, which the database keeps in English as migrations wrote them.
@@ -30,6 +30,10 @@ DJANGO_WORDS = (
     # django_fsm_log: the app and its model, named in plain strings.
     gettext_noop("Django FSM Log"),
     gettext_noop("state log"),
+    # django_cas_ng: the app and its models, named in plain strings.
+    gettext_noop("Django_Cas_Ng"),
+    gettext_noop("proxy granting ticket"),
+    gettext_noop("session ticket"),
 )
 
 # Permission names as Django writes them for every model (django/contrib/auth/management).

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from . import signin
 from .views import healthz, readyz
 
 admin.site.site_header = settings.NEWMEDIA_SITE_TITLE
@@ -14,10 +14,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        signin.LoginView.as_view(),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", signin.logout, name="logout"),
+    # CAS sign-in; also the service address the CAS server posts single logout requests to.
+    path("cas/login/", signin.CASLoginView.as_view(), name="cas_ng_login"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     # Browsers and crawlers ask for it whatever the page says: the page's icon answers.

@@ -9,10 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import ldap
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_auth_ldap.config import GroupOfNamesType, LDAPSearch
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "import_export",
     "audit.axes_names.AxesConfig",  # django-axes, its admin in Chinese
+    "django_cas_ng",  # CAS sign-in: its session tickets serve single logout
     "csp",
     "audit",
     "registry",
@@ -135,9 +138,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "approvals:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 # axes first: it refuses a locked-out username and address before any password is checked.
+# The CAS backend answers only a CAS ticket, so it is inert while CAS_SERVER_URL is unset.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "newmedia.signin.StaffCASBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -146,6 +151,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in through the school's CAS (django-cas-ng, https://djangocas.dev/docs/latest/
+# configuration.html), off while CAS_SERVER_URL is unset. The CAS user's staff number (the user
+# name, or the attribute CAS_USERNAME_ATTRIBUTE names) is both the staff roster's 工号 and the
+# account's user name; the name and department attributes name a refused person in the trail.
+CAS_SERVER_URL = env_str("CAS_SERVER_URL", "")
+CAS_VERSION = env_str("CAS_VERSION", "3")
+if CAS_VERSION not in {"2", "3"}:
+    raise ImproperlyConfigured(f"CAS_VERSION={CAS_VERSION!r} must be 2 or 3.")
+CAS_USERNAME_ATTRIBUTE = env_str("CAS_USERNAME_ATTRIBUTE", "cas:user")
+NEWMEDIA_CAS_NAME_ATTRIBUTE = env_str("NEWMEDIA_CAS_NAME_ATTRIBUTE", "cn")
+NEWMEDIA_CAS_DEPARTMENT_ATTRIBUTE = env_str("NEWMEDIA_CAS_DEPARTMENT_ATTRIBUTE", "department")
+# Someone in the roster (in post) with no account yet gets one at their first CAS sign-in, with
+# no role: an administrator still grants it. Off: only existing accounts sign in.
+CAS_CREATE_USER = env_bool("CAS_CREATE_USER", False)
+CAS_REDIRECT_URL = LOGIN_REDIRECT_URL
+CAS_IGNORE_REFERER = True
+CAS_LOGIN_MSG = CAS_LOGGED_MSG = None  # the dashboard says who is signed in
+# The password form for everyone, or only for administrators (is_staff) when off.
+NEWMEDIA_LOCAL_LOGIN_FOR_ALL = env_bool("NEWMEDIA_LOCAL_LOGIN_FOR_ALL", True)
+
+# The password form checked against the school's LDAP directory (django-auth-ldap,
+# https://django-auth-ldap.readthedocs.io/en/latest/reference.html), off while
+# AUTH_LDAP_SERVER_URI is unset. The directory's user name is the account's; local passwords
+# (administrators) are tried first, so they work while the directory is down.
+AUTH_LDAP_SERVER_URI = env_str("AUTH_LDAP_SERVER_URI", "")
+if AUTH_LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS.insert(2, "newmedia.signin.RoleLDAPBackend")
+AUTH_LDAP_BIND_DN = env_str("AUTH_LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = env_str("AUTH_LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    env_str("NEWMEDIA_LDAP_USER_BASE", ""),
+    ldap.SCOPE_SUBTREE,
+    env_str("NEWMEDIA_LDAP_USER_FILTER", "(uid=%(user)s)"),
+)
+AUTH_LDAP_USER_ATTR_MAP = {"first_name": env_str("NEWMEDIA_LDAP_NAME_ATTRIBUTE", "cn")}
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+    env_str("NEWMEDIA_LDAP_GROUP_BASE", ""), ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"
+)
+AUTH_LDAP_GROUP_TYPE = GroupOfNamesType()
+# An account is made for someone the directory knows only when this is off.
+AUTH_LDAP_NO_NEW_USERS = env_bool("AUTH_LDAP_NO_NEW_USERS", True)
+# Seconds to wait for a directory that does not answer.
+NEWMEDIA_LDAP_TIMEOUT = env_int("NEWMEDIA_LDAP_TIMEOUT", 5, minimum=1)
+AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: NEWMEDIA_LDAP_TIMEOUT}
+# The directory's groups (their DNs) that carry the campaign's roles (registry/roles.py): at
+# each LDAP login the account gains the role of each group it is in and loses the others'. A role
+# whose variable is unset is left to the administrators.
+NEWMEDIA_LDAP_REVIEWER_GROUP = env_str("NEWMEDIA_LDAP_REVIEWER_GROUP", "")
+NEWMEDIA_LDAP_FILER_GROUP = env_str("NEWMEDIA_LDAP_FILER_GROUP", "")
+NEWMEDIA_LDAP_HEAD_GROUP = env_str("NEWMEDIA_LDAP_HEAD_GROUP", "")
+NEWMEDIA_LDAP_LEADER_GROUP = env_str("NEWMEDIA_LDAP_LEADER_GROUP", "")
 
 # Failed logins (django-axes, https://django-axes.readthedocs.io/en/latest/4_configuration.html):
 # a username is locked from one client address after AXES_FAILURE_LIMIT failures in a row, for
@@ -159,6 +216,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "audit.client.client_ip"  # the same address as the audit trail's
 AXES_LOCKOUT_CALLABLE = "audit.lockouts.lockout_response"
+AXES_WHITELIST_CALLABLE = "newmedia.signin.axes_exempt"  # CAS tickets are not passwords
 AXES_DISABLE_ACCESS_LOG = True  # logins are in the audit trail, with its retention
 AXES_VERBOSE = False  # no banner on every start and no log line per login: the audit has them
 
