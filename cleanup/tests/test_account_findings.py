@@ -1,5 +1,7 @@
 """The findings on the account page and in the filer's dashboard (approvals' views)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -41,4 +43,6 @@ def test_the_outsiders_dashboard_does_not(client_for, outsider, zombie):
 def test_a_finding_cites_the_notices_words_not_a_rule_code(client_for, filer, zombie):
     body = client_for(filer).get(zombie.get_absolute_url()).content.decode()
     assert "依据通知一、2：“清理因阶段性工作临时组建" in body
+    # The forms' random CSRF tokens may hold "R3" by chance (one did): they are not the text.
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", body)
     assert "R3" not in body
