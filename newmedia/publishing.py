@@ -19,12 +19,14 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from .celery import app
 
@@ -156,3 +158,47 @@ def batched() -> Iterator[None]:
                     missed(left)
                 except Exception:
                     logger.exception("Could not leave %d unpublished tasks to the flush", len(left))
+
+
+# Outboxes: rows that say a task is owed (an e-mail, a robot's message), with a "queued at" field
+# that keeps two flushes or sweeps from queueing the same row twice.
+
+
+def owed_claim(owed: QuerySet, *, mark: str, limit: int | None = None) -> list[int]:
+    """Mark the ``owed`` rows queued (their field ``mark``), oldest first, in the caller's
+    transaction (or one of its own); rows another flush or sweep holds are skipped. Returns
+    their ids, to publish."""
+    with transaction.atomic(savepoint=False):
+        rows = owed.order_by("created_at", "pk").select_for_update(skip_locked=True)
+        ids = list(rows.values_list("pk", flat=True)[:limit])
+        if ids:
+            owed.model.objects.filter(pk__in=ids).update(**{mark: timezone.now()})
+    return ids
+
+
+def owed_publish(calls: Sequence[tuple], *, missed: Callable[[list], None]) -> int:
+    """Publish claimed rows' calls now, in one pass; ``missed`` unqueues what the broker refused."""
+    calls = list(calls)
+    taken = publish(calls)
+    if taken < len(calls):
+        missed(calls[taken:])
+    return taken
+
+
+def owed_flush(
+    owed: QuerySet,
+    *,
+    mark: str,
+    calls_for: Callable[[list[int]], list[tuple]],
+    missed: Callable[[list], None],
+    batch: int = 500,
+) -> int:
+    """Queue every owed row of an outbox, a batch at a time, until none is owed or the broker
+    refuses. Returns how many the broker took."""
+    queued = 0
+    while ids := owed_claim(owed, mark=mark, limit=batch):
+        taken = owed_publish(calls_for(ids), missed=missed)
+        queued += taken
+        if taken < len(ids):
+            break
+    return queued

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from newmedia.dbretry import db_retrying
-from newmedia.publishing import publish, publish_on_commit
+from newmedia.publishing import owed_flush, publish_on_commit
 
 from .models import Robot, RobotMessage
 from .platforms import url_problem
@@ -116,22 +116,13 @@ def _unqueue(calls: list[tuple]) -> None:
 
 def robot_messages_flush(*, batch: int = 500) -> int:
     """Queue every owed message (unsent, not queued recently), a batch at a time."""
-    queued = 0
-    while True:
-        with transaction.atomic():
-            owed = RobotMessage.objects.owed().order_by("created_at", "pk")
-            ids = list(
-                owed.select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch]
-            )
-            if not ids:
-                return queued
-            RobotMessage.objects.filter(pk__in=ids).update(queued_at=timezone.now())
-        calls = _send_calls(ids)
-        taken = publish(calls)
-        queued += taken
-        if taken < len(calls):
-            _unqueue(calls[taken:])
-            return queued
+    return owed_flush(
+        RobotMessage.objects.owed(),
+        mark="queued_at",
+        calls_for=_send_calls,
+        missed=_unqueue,
+        batch=batch,
+    )
 
 
 def _claim(message_id: int) -> RobotMessage | None:

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F, Q
 from django.template import Context
 from django.template.loader import get_template, render_to_string
@@ -26,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from newmedia.dbretry import DATABASE_ERRORS, db_retrying
-from newmedia.publishing import publish, publish_on_commit
+from newmedia.publishing import owed_claim, owed_flush, owed_publish, publish_on_commit
 from newmedia.requests import site_url
 from registry.roles import REVIEWER_GROUP
 from robots.models import Robot
@@ -118,25 +117,14 @@ def robots_tell(told: Iterable[tuple[Iterable[Robot], Notification, str]]) -> No
 
 
 def notification_emails_claim(*, queryset, limit: int | None = None) -> list[int]:
-    """Mark the owed emails of ``queryset`` queued, in the caller's transaction (or one of its
-    own); rows another flush or sweep holds are skipped. Returns their ids, to publish."""
-    with transaction.atomic(savepoint=False):
-        owed = (
-            queryset.email_owed().order_by("created_at", "pk").select_for_update(skip_locked=True)
-        )
-        ids = list(owed.values_list("pk", flat=True)[:limit])
-        if ids:
-            Notification.objects.filter(pk__in=ids).update(email_queued_at=timezone.now())
-    return ids
+    """Mark the owed emails of ``queryset`` queued (newmedia.publishing.owed_claim); returns
+    their ids, to publish."""
+    return owed_claim(queryset.email_owed(), mark="email_queued_at", limit=limit)
 
 
 def notification_emails_publish(*, ids: list[int]) -> int:
     """Publish claimed emails now, in one pass; those the broker refuses are unqueued again."""
-    calls = _send_calls(ids)
-    taken = publish(calls)
-    if taken < len(calls):
-        _unqueue(calls[taken:])
-    return taken
+    return owed_publish(_send_calls(ids), missed=_unqueue)
 
 
 def notification_email_send(
@@ -211,13 +199,13 @@ def _mark_sent(notification_id: int, sent_at: datetime, error: str) -> None:
 
 def outbox_flush(*, batch: int = 500) -> int:
     """Queue every owed email, a batch at a time, until none is owed or the broker refuses."""
-    queued = 0
-    while ids := notification_emails_claim(queryset=Notification.objects.all(), limit=batch):
-        taken = notification_emails_publish(ids=ids)
-        queued += taken
-        if taken < len(ids):
-            break
-    return queued
+    return owed_flush(
+        Notification.objects.email_owed(),
+        mark="email_queued_at",
+        calls_for=_send_calls,
+        missed=_unqueue,
+        batch=batch,
+    )
 
 
 def notifications_unread(*, user, limit: int = 10) -> list[Notification]:
