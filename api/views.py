@@ -68,6 +68,12 @@ class IdsChecked:
             raise NotFound()
 
 
+def _form_data(values: dict, *, prefix: str = "") -> dict:
+    """JSON values as a posted form carries them (a step's form names its fields
+    ``<step>-<field>``)."""
+    return {f"{prefix}{name}": _form_value(value) for name, value in values.items()}
+
+
 def _form_value(value):
     """A JSON value as a posted form carries it."""
     if isinstance(value, bool):
@@ -131,7 +137,7 @@ class AccountViewSet(IdsChecked, viewsets.GenericViewSet):
         if not roles.filer_department_ids(request.user):
             raise PermissionDenied(FILERS_ONLY)
         values = self._input(request)
-        form = AccountForm({k: _form_value(v) for k, v in values.items()}, user=request.user)
+        form = AccountForm(_form_data(values), user=request.user)
         if not form.is_valid():
             raise _form_errors(form)
         services.filing_create(account=form.instance, by=request.user)
@@ -159,9 +165,7 @@ class AccountViewSet(IdsChecked, viewsets.GenericViewSet):
             **self._input(request),
             "department": account.department_id,  # an account never moves department here
         }
-        form = AccountForm(
-            {k: _form_value(v) for k, v in values.items()}, instance=account, user=request.user
-        )
+        form = AccountForm(_form_data(values), instance=account, user=request.user)
         if not form.is_valid():
             raise _form_errors(form)
         services.account_edit(account=form.instance, by=request.user, version=values["version"])
@@ -207,8 +211,9 @@ class AccountViewSet(IdsChecked, viewsets.GenericViewSet):
             "comment": given.get("comment", ""),
             "expected_state": given.get("expected_state", ""),
         }
-        data = {f"{name}-{k}": _form_value(v) for k, v in fields.items()}
-        form = step_form(account.filing, name, user=request.user, data=data)
+        form = step_form(
+            account.filing, name, user=request.user, data=_form_data(fields, prefix=f"{name}-")
+        )
         if not form.is_valid():
             raise _form_errors(form)
         services.step_take(account.filing, name, by=request.user, **form.cleaned_data)
