@@ -254,12 +254,14 @@ def step_notify(*, instance, name: str, by, comment: str) -> None:
         "comment": comment.strip(),
         "link": site_link(instance.get_absolute_url()),
     }
-    notifications_create(
-        [
-            notification_build(template="step", context=context, recipient=user)
-            for user in recipients
-            if by is None or user.pk != by.pk
-        ]
-    )
-    event = f"step:{instance._meta.label_lower}:{instance.pk}:{name}:{uuid.uuid4().hex}"
-    robots_tell([(robots, notification_build(template="step", context=context), event)])
+    built = [
+        notification_build(template="step", context=context, recipient=user)
+        for user in recipients
+        if by is None or user.pk != by.pk
+    ]
+    notifications_create(built)
+    robots = list(robots)
+    if robots:  # the same text: a notification's text names no recipient
+        told = built[0] if built else notification_build(template="step", context=context)
+        event = f"step:{instance._meta.label_lower}:{instance.pk}:{name}:{uuid.uuid4().hex}"
+        robots_tell([(robots, told, event)])
