@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cleanup.models import Finding, Severity
+from cleanup.models import Finding, FindingTally, Severity
 from cleanup.rules import ORDER, rule_title
 from registry.models import Account, Department
 
@@ -43,6 +43,7 @@ from .models import (
     ManualReminderLog,
     ReminderLog,
     ReturnState,
+    SchoolTally,
 )
 from .selectors import (
     DONE_RETURN_STATES,
@@ -142,7 +143,7 @@ def centre_departments(*, user, campaign: Campaign):
 
 def with_findings(queryset):
     """The rows with their open findings by severity as aliases, to filter or sort by: one
-    correlated count per row and severity, so only when asked for."""
+    read of the findings tally per row and severity, so only when asked for."""
     if "blocking_findings" in queryset.query.annotations:
         return queryset
     return queryset.alias(
@@ -186,7 +187,8 @@ def sort_departments(queryset, sort: str):
 def attach_counts(rows: list[Department]) -> list[Department]:
     """Give each row of a page its accounts by state (``state_counts``: state and count, in the
     workflow's order, non-zero only), ``total_accounts``, and its open findings by severity
-    (``blocking_findings``, ``warning_findings``), in two grouped queries for the whole page."""
+    (``blocking_findings``, ``warning_findings``), in two grouped queries of the tallies for the
+    whole page."""
     counts: dict[int, dict[str, int]] = {row.pk: {} for row in rows}
     grouped = (
         AccountTally.objects.filter(department_id__in=list(counts))
@@ -198,11 +200,12 @@ def attach_counts(rows: list[Department]) -> list[Department]:
         counts[department_id][state] = n
     findings = {
         (department_id, severity): n
-        for department_id, severity, n in Finding.objects.open()
-        .filter(account__department_id__in=list(counts))
+        for department_id, severity, n in FindingTally.objects.filter(
+            department_id__in=list(counts)
+        )
         .order_by()
-        .values_list("account__department_id", "severity")
-        .annotate(n=Count("pk"))
+        .values_list("department_id", "severity")
+        .annotate(n=Sum("n"))
     }
     for row in rows:
         by_state = counts[row.pk]
@@ -501,7 +504,7 @@ def _outcomes() -> list[tuple[str, object]]:
 def campaign_summary(*, campaign: Campaign) -> Summary:
     """The campaign's summary over the whole register, in two queries."""
     grouped = (
-        AccountTally.objects.order_by()
+        SchoolTally.objects.order_by()
         .values_list("platform", "state", "closure_kind")
         .annotate(n=Sum("n"))
     )

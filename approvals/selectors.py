@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from django_fsm_log.models import StateLog
 
-from cleanup.models import Finding, RosterMember, Severity
+from cleanup.models import FindingTally, RosterMember, Severity
 from newmedia.choices import choice_label
 from registry import roles
 from registry.models import Account, AccountChange, Department
@@ -45,6 +45,7 @@ from .models import (
     Notification,
     ReminderLog,
     ReturnState,
+    SchoolTally,
     hand_in_problems,
 )
 from .models.signoff import Handover, LeaveDelegation, SignOff, SignOffMode
@@ -379,11 +380,34 @@ class _FactValues:
 
 
 def tallies(*, user):
-    """The account tally (``AccountTally``) of the departments the user sees."""
-    tally = AccountTally.objects.order_by()
+    """The tally of the accounts the user sees, by platform, state and kind of closure: the
+    school-wide one (``SchoolTally``) for a user who sees every department, else the rows of
+    the user's departments in ``AccountTally``. Read it summed."""
     if roles.sees_all(user):
-        return tally  # unfiltered, so that its covering indexes answer the totals
-    return tally.filter(department__in=Department.objects.for_user(user))
+        return SchoolTally.objects.order_by()
+    return AccountTally.objects.order_by().filter(department__in=Department.objects.for_user(user))
+
+
+# What the account tallies are keyed by: a list filtered by these alone (or not at all) takes its
+# total from them instead of counting its rows.
+TALLIED_FILTERS = frozenset({"department", "platform", "state"})
+
+
+def tallied_total(*, user, filters, **fixed) -> int | None:
+    """How many accounts the user sees match ``filters`` (a filter set's cleaned values, by
+    name) and the ``fixed`` ones (``state=…``), summed from the tallies: exact, since they count
+    every account. None when a filter is one they are not keyed by (a search, a naming level, a
+    wait), for the database to count."""
+    given = {name: value for name, value in {**filters, **fixed}.items() if value not in (None, "")}
+    if not TALLIED_FILTERS.issuperset(given):
+        return None
+    department = given.pop("department", None)
+    tally = (
+        tallies(user=user)
+        if department is None
+        else AccountTally.objects.order_by().filter(department=department)
+    )
+    return tally.filter(**given).aggregate(n=Sum("n"))["n"] or 0
 
 
 def state_counts(*, user) -> list[tuple[str, str, int]]:
@@ -596,16 +620,21 @@ def hand_in_blockers(*, department_return: DepartmentReturn) -> list[str]:
     return hand_in_problems(department_return)
 
 
-def _tallied(states):
-    """Per department row: its accounts in these states, summed from the tally."""
+def _summed(tally):
+    """Per department row: the sum of its rows of a tally (one kept by triggers)."""
     total = (
-        AccountTally.objects.filter(department=OuterRef("pk"), state__in=list(states))
+        tally.filter(department=OuterRef("pk"))
         .order_by()
         .values("department")
         .annotate(n=Sum("n"))
         .values("n")
     )
     return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def _tallied(states):
+    """Per department row: its accounts in these states, from the account tally."""
+    return _summed(AccountTally.objects.filter(state__in=list(states)))
 
 
 def _department_count(queryset, department_lookup: str):
@@ -626,10 +655,9 @@ def returned_accounts():
 
 
 def open_findings(severity: str):
-    """Per department row: its open clean-up findings of one severity."""
-    return _department_count(
-        Finding.objects.open().filter(severity=severity), "account__department"
-    )
+    """Per department row: its open clean-up findings of one severity, from the findings tally
+    (an index read, so that 1,000 rows can be sorted and filtered by it)."""
+    return _summed(FindingTally.objects.filter(severity=severity))
 
 
 def members_to_remove():

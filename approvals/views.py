@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cleanup import selectors as cleanup_selectors
+from newmedia.paginators import CountedPaginator
 from registry import personal_data, roles
 from registry.forms import AccountForm
 from registry.models import Account, Department, Staff
@@ -124,13 +125,23 @@ def notifications_read(request):
     return redirect("approvals:dashboard")
 
 
+def _tallied_total(request, filterset, **fixed) -> int | None:
+    """The total of a list of accounts from the tallies, when its filters allow (valid, and
+    only those the tallies are keyed by)."""
+    if not filterset.is_valid():
+        return None
+    return selectors.tallied_total(user=request.user, filters=filterset.form.cleaned_data, **fixed)
+
+
 @login_required
 @require_GET
 def account_list(request):
     accounts = AccountFilter(
         request.GET, queryset=selectors.account_rows(user=request.user), request=request
     )
-    page = Paginator(accounts.qs, settings.NEWMEDIA_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountedPaginator(
+        accounts.qs, settings.NEWMEDIA_PAGE_SIZE, count=_tallied_total(request, accounts)
+    ).get_page(request.GET.get("page"))
     return render(request, "approvals/account_list.html", {"filter": accounts, "page": page})
 
 
@@ -503,7 +514,11 @@ def review_queue(request):
         query = request.GET.copy()
         query["action"] = form.cleaned_data["action"]
         return redirect(f"{reverse('approvals:review_queue')}?{query.urlencode()}")
-    page = Paginator(queue.qs, settings.NEWMEDIA_PAGE_SIZE)
+    page = CountedPaginator(
+        queue.qs,
+        settings.NEWMEDIA_PAGE_SIZE,
+        count=_tallied_total(request, queue, state=Filing.State.SUBMITTED),
+    )
     return render(
         request,
         "approvals/review_queue.html",

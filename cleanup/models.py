@@ -264,3 +264,35 @@ class Finding(models.Model):
         from .notice import NOTICE_RULES
 
         return NOTICE_RULES.get(self.notice_rule)
+
+
+class FindingTally(models.Model):
+    """How many open findings of each severity a department's accounts have, for the command
+    centre's rows, their sort and their filter at 1,000 departments.
+
+    Kept by the database itself, not by Django: triggers on ``cleanup_finding`` and
+    ``registry_account`` (cleanup/triggers.py, for SQLite and PostgreSQL) add a row of +1 or -1
+    (a delta) as a finding opens, is resolved, reopened or deleted, or its account moves to
+    another department, by any path. A beat task folds each key's rows into one
+    (``dbtriggers.compact()``). Never write to it; read it summed (``Sum("n")``).
+    """
+
+    department = models.ForeignKey(
+        "registry.Department",
+        on_delete=models.CASCADE,
+        related_name="finding_tallies",
+        verbose_name=_("department"),
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    n = models.IntegerField(_("open findings"))
+
+    class Meta:
+        verbose_name = _("finding tally")
+        verbose_name_plural = _("finding tallies")
+        # Covering: a department row's count is read from the index alone.
+        indexes = [
+            models.Index(fields=["department", "severity", "n"], name="cleanup_tally_by_department")
+        ]
+
+    def __str__(self):
+        return f"{self.department_id} {self.severity}: {self.n}"

@@ -11,14 +11,19 @@ the tables and creates them again after (newmedia/management/commands/flush.py).
 
 An app declares its sets in ``AppConfig.ready()`` with :func:`declare`; they are dropped and
 created when ``migrate`` reaches that app's label.
+
+A set that keeps counts (a tally) writes each change as a new row, a delta, rather than updating
+a shared row, so that writers never wait for each other nor deadlock on it; its ``compact``
+tables are folded by :func:`compact` (a beat task every minute), one row per key.
 """
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connections, transaction
 
-__all__ = ["TriggerSet", "declare", "declared", "drop", "install"]
+__all__ = ["TriggerSet", "compact", "declare", "declared", "drop", "install"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,8 @@ class TriggerSet:
 
     ``create`` and ``drop`` map a database vendor to its statements; ``drop`` must succeed
     whether or not the set, or even its tables, exist. ``refill`` statements run right after
-    ``create``, in the same transaction, to recount what the triggers keep.
+    ``create``, in the same transaction, to recount what the triggers keep. ``compact`` maps
+    each table of deltas the triggers write (with a count column ``n``) to its key columns.
     """
 
     name: str
@@ -36,6 +42,7 @@ class TriggerSet:
     create: Mapping[str, Sequence[str]]
     drop: Mapping[str, Sequence[str]]
     refill: Sequence[str] = ()
+    compact: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def statements(self, which: Mapping[str, Sequence[str]], vendor: str) -> Sequence[str]:
         if vendor not in which:
@@ -94,3 +101,38 @@ def drop_before_migrate(sender, using="default", **kwargs) -> None:
 def install_after_migrate(sender, using="default", **kwargs) -> None:
     """``post_migrate``: put the app's triggers back and recount."""
     install(declared(sender.label), using=using)
+
+
+def compact(trigger_sets: Sequence[TriggerSet] | None = None, *, using: str = "default") -> int:
+    """Fold the deltas of the sets' tallies (every declared set's by default): each key with
+    several rows becomes one row holding their sum (none when it is 0). Returns the rows removed.
+
+    Only the rows this transaction deletes are summed (``DELETE … RETURNING``), so a delta
+    written meanwhile, or still uncommitted, is left for the next run, and two runs at once never
+    count a row twice. Reads sum the rows, so they see the same counts before and after.
+    """
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    removed = 0
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for trigger_set in declared() if trigger_sets is None else trigger_sets:
+            for table, key in trigger_set.compact.items():
+                columns = ", ".join(quote(column) for column in key)
+                cursor.execute(
+                    f"DELETE FROM {quote(table)} WHERE ({columns}) IN ("
+                    f"SELECT {columns} FROM {quote(table)} GROUP BY {columns} "
+                    f"HAVING COUNT(*) > 1) RETURNING {columns}, n"
+                )
+                sums: Counter = Counter()
+                for *values, n in cursor.fetchall():
+                    sums[tuple(values)] += n
+                    removed += 1
+                rows = [(*values, n) for values, n in sums.items() if n]
+                if rows:
+                    cursor.executemany(
+                        f"INSERT INTO {quote(table)} ({columns}, n) "
+                        f"VALUES ({', '.join(['%s'] * (len(key) + 1))})",
+                        rows,
+                    )
+                removed -= len(rows)
+    return removed

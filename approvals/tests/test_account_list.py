@@ -100,3 +100,48 @@ def test_it_escapes_markup_in_names(client_for, reviewer, department):
 def test_it_marks_a_forbidden_name(client_for, reviewer, department):
     filing_in(Filing.State.SUBMITTED, department=department, name="财政厅政策群")
     assert "badge text-bg-danger" in client_for(reviewer).get(URL).content.decode()
+
+
+def _counts_accounts(queries) -> bool:
+    return any(
+        q["sql"].startswith("SELECT COUNT(*)") and '"registry_account"' in q["sql"] for q in queries
+    )
+
+
+def test_its_total_comes_from_the_tallies_and_counts_every_account(
+    client_for, reviewer, filer, department, other_department
+):
+    """Issue 19: no COUNT over the accounts when the filters are those the tallies are keyed by,
+    and the total is exact: accounts without a filing yet included, another department's left
+    out for a filer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.tests.factories import AccountFactory
+
+    for state in ("draft", "draft", "submitted"):
+        filing_in(state, department=department, platform="weibo")
+    filing_in("draft", department=other_department, platform="douyin")
+    AccountFactory(department=department, platform="weibo")  # imported, no filing yet
+    cases = [
+        (reviewer, {}, 5),
+        (reviewer, {"department": department.pk}, 4),
+        (reviewer, {"platform": "weibo"}, 4),
+        (reviewer, {"state": "draft"}, 3),
+        (reviewer, {"department": other_department.pk, "state": "draft"}, 1),
+        (reviewer, {"department": department.pk, "platform": "douyin"}, 0),
+        (filer, {}, 4),
+        (filer, {"state": "submitted", "platform": "weibo"}, 1),
+    ]
+    for user, filters, total in cases:
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, filters)
+        assert response.context["page"].paginator.count == total, filters
+        assert len(response.context["page"]) == total, filters
+        assert not _counts_accounts(queries.captured_queries), filters
+    # A filter the tallies do not keep (a search): the database counts, rightly.
+    with CaptureQueriesContext(connection) as queries:
+        response = client_for(reviewer).get(URL, {"q": "不存在的群名"})
+    assert response.context["page"].paginator.count == 0
+    assert _counts_accounts(queries.captured_queries)

@@ -229,3 +229,29 @@ def test_nothing_selected_and_not_all_matching_is_refused(client_for, reviewer, 
     assert response.status_code == 200
     assert "请至少选择一个账号" in response.content.decode() or response.context["form"].errors
     assert not Filing.objects.filter(state=Filing.State.REGISTERED).exists()
+
+
+def test_its_total_comes_from_the_tally_unless_a_filter_needs_counting(
+    client_for, reviewer, department, other_department
+):
+    """Issue 19: the queue's total, the number its 'every matching account' action acts on."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for state, owner in [("submitted", department)] * 2 + [
+        ("submitted", other_department),
+        ("draft", department),
+    ]:
+        filing_in(state, department=owner)
+    client = client_for(reviewer)
+    for filters, total, counted in [
+        ({}, 3, False),
+        ({"department": department.pk}, 2, False),
+        ({"waiting": "7"}, 0, True),
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("approvals:review_queue"), filters)
+        assert response.context["page"].paginator.count == total
+        assert counted == any(
+            q["sql"].startswith("SELECT COUNT(*)") for q in queries.captured_queries
+        )

@@ -411,6 +411,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "newmedia.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=30),
     },
+    "tallies-compact-every-minute": {
+        "task": "newmedia.tasks.compact_tallies",
+        "schedule": crontab(),
+    },
     "findings-nightly": {
         "task": "cleanup.tasks.evaluate_findings",
         "schedule": crontab(hour=2, minute=30),

@@ -1,7 +1,8 @@
 """Declared database triggers survive every migration: a migration that makemigrations generates
 for a changed field of ``registry_account`` or ``approvals_filing`` (both named by the account
 tally's triggers) migrates a populated database on SQLite and on PostgreSQL, and afterwards the
-triggers are there again and the tally equals the register."""
+triggers are there again and the tallies (accounts, school-wide, open findings) equal the
+register."""
 
 import os
 import shutil
@@ -28,10 +29,12 @@ SCRIPT = textwrap.dedent(
     from django.conf import settings
     settings.MIGRATION_MODULES = {"registry": "scratch.registry", "approvals": "scratch.approvals"}
     import django
+    import django.utils.timezone
     django.setup()
     from django.core.management import call_command
     from django.db.models import Count, Sum
-    from approvals.models import AccountTally, Filing
+    from approvals.models import AccountTally, Filing, SchoolTally
+    from cleanup.models import Finding, FindingTally
     from approvals.tests.factories import state_fields
     from registry.models import Account
     from registry.tests.factories import AccountFactory, DepartmentFactory
@@ -44,11 +47,22 @@ SCRIPT = textwrap.dedent(
         rows = Filing.objects.values_list("account__department", "account__platform", "state")
         return {r[:3]: r[3] for r in rows.annotate(n_=Count("pk"))}
 
+    def others():
+        school = SchoolTally.objects.values_list("state").annotate(n_=Sum("n"))
+        findings = FindingTally.objects.values_list("department").annotate(n_=Sum("n"))
+        return {s: n for s, n in school if n}, {d: n for d, n in findings if n}
+
+    def others_counted():
+        school = Filing.objects.values_list("state").annotate(n_=Count("pk"))
+        findings = Finding.objects.open().values_list("account__department")
+        return dict(school), dict(findings.annotate(n_=Count("pk")))
+
     call_command("migrate", verbosity=0)
     department = DepartmentFactory()
     for number, state in enumerate(["draft", "submitted", "registered"]):
         account = AccountFactory(department=department, platform="qq_group", name=f"群{number}")
         Filing.objects.create(account=account, **state_fields(state))
+        Finding.objects.create(account=account, rule="R1", severity="blocking")
     Account._meta.get_field("platform").max_length = 40
     Filing._meta.get_field("state").max_length = 60
     call_command("makemigrations", "registry", "approvals", name="widen", verbosity=0)
@@ -57,6 +71,10 @@ SCRIPT = textwrap.dedent(
     Filing.objects.filter(state="draft").update(state="submitted")
     Account.objects.filter(name="群2").update(platform="wechat_group")
     assert tallied() == counted(), (tallied(), counted())
+    assert others() == others_counted(), (others(), others_counted())
+    Account.objects.filter(name="群1").update(department=DepartmentFactory())
+    Finding.objects.filter(account__name="群0").update(resolved_at=django.utils.timezone.now())
+    assert others() == others_counted(), (others(), others_counted())
     print(sorted(path.parent.name for path in Path(sys.argv[1]).rglob("*_widen.py")))
     """
 )
