@@ -17,11 +17,22 @@ def _departments(request):
     return Department.objects.for_user(request.user)
 
 
-class AccountFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+class AccountRowsFilter(django_filters.FilterSet):
+    """What the account list and the review queue share: the department filter, and no rows
+    while a filter is in error, so that a list (and the queue's "apply to all the filters
+    select") never reaches more accounts than the filters asked for."""
+
     department = django_filters.ModelChoiceFilter(
         queryset=_departments, label=_("Department"), empty_label=_("All departments")
     )
+
+    @property
+    def qs(self):
+        return self.queryset.none() if self.is_bound and not self.is_valid() else super().qs
+
+
+class AccountFilter(AccountRowsFilter):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
     platform = django_filters.ChoiceFilter(
         choices=Account.Platform.choices,
         label=_("Platform"),
@@ -56,13 +67,10 @@ class AccountFilter(django_filters.FilterSet):
 WAITING_DAYS = {"1": 1, "3": 3, "7": 7}
 
 
-class ReviewFilter(django_filters.FilterSet):
+class ReviewFilter(AccountRowsFilter):
     """The review queue's filters: by department, platform, naming level, and how long an
     account has waited since it was submitted."""
 
-    department = django_filters.ModelChoiceFilter(
-        queryset=_departments, label=_("Department"), empty_label=_("All departments")
-    )
     platform = django_filters.ChoiceFilter(
         choices=Account.Platform.choices, label=_("Platform"), empty_label=_("All platforms")
     )
