@@ -3,8 +3,12 @@
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Q
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Account, Department
@@ -12,16 +16,97 @@ from registry.models import Account, Department
 from .centre import SORT_LABELS, sort_departments, with_findings
 from .models import Filing, ReturnState
 
+NO_DEPARTMENT_MATCHES = _(
+    "No department you may see has the code “%(text)s” or a name containing it."
+)
+
 
 def _departments(request):
     return Department.objects.for_user(request.user)
 
 
-class AccountFilter(django_filters.FilterSet):
+def department_label(department: Department) -> str:
+    """How the department picker names a department: its code, then its name."""
+    return f"{department.code} {department.name}"
+
+
+class DepartmentInput(forms.Widget):
+    """Reads the department's id (``department``) and, when the picker's search box was sent,
+    its text (``department_text``; None when absent). The ``filter_field`` tag draws it."""
+
+    @staticmethod
+    def text_name(name: str) -> str:
+        return f"{name}_text"
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name), data.get(self.text_name(name))
+
+
+class DepartmentField(forms.ModelChoiceField):
+    """A department chosen by id, as links, the drop-down and the picker's script send it, or
+    the departments whose code or name a typed text matches (the picker without JavaScript).
+
+    When both come, the text decides, unless it is still the label the page showed for the
+    chosen id; an empty text means every department. An id is always checked first: one the
+    user may not see is refused with the drop-down's own error."""
+
+    widget = DepartmentInput
+
+    def clean(self, value):
+        pk, text = value
+        chosen = super().clean(pk)
+        if text is None:
+            return chosen
+        text = text.strip()
+        if chosen is not None and text == department_label(chosen):
+            return chosen
+        if not text:
+            return None
+        found = self.queryset.matching(text)
+        if not found.exists():
+            raise ValidationError(NO_DEPARTMENT_MATCHES, code="no_match", params={"text": text})
+        return found
+
+    @cached_property
+    def listed(self) -> list[Department] | None:
+        """The user's departments when there are few enough for a drop-down
+        (``NEWMEDIA_DEPARTMENT_SELECT_MAX``), else None for the search box: one query, however
+        many departments there are."""
+        limit = settings.NEWMEDIA_DEPARTMENT_SELECT_MAX
+        departments = list(self.queryset[: limit + 1])
+        return departments if len(departments) <= limit else None
+
+
+class DepartmentFilter(django_filters.ModelChoiceFilter):
+    """The lists' department filter, over the departments the user may see."""
+
+    field_class = DepartmentField
+
+    def __init__(self):
+        super().__init__(
+            queryset=_departments, label=_("Department"), empty_label=_("All departments")
+        )
+
+    def filter(self, qs, value):
+        if isinstance(value, QuerySet):  # the departments a typed text matched
+            return qs.filter(**{f"{self.field_name}__in": value})
+        return super().filter(qs, value)
+
+
+class AccountRowsFilter(django_filters.FilterSet):
+    """What the account list and the review queue share: the department filter, and no rows
+    while a filter is in error, so that a list (and the queue's "apply to all the filters
+    select") never reaches more accounts than the filters asked for."""
+
+    department = DepartmentFilter()
+
+    @property
+    def qs(self):
+        return self.queryset.none() if self.is_bound and not self.is_valid() else super().qs
+
+
+class AccountFilter(AccountRowsFilter):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    department = django_filters.ModelChoiceFilter(
-        queryset=_departments, label=_("Department"), empty_label=_("All departments")
-    )
     platform = django_filters.ChoiceFilter(
         choices=Account.Platform.choices,
         label=_("Platform"),
@@ -56,13 +141,10 @@ class AccountFilter(django_filters.FilterSet):
 WAITING_DAYS = {"1": 1, "3": 3, "7": 7}
 
 
-class ReviewFilter(django_filters.FilterSet):
+class ReviewFilter(AccountRowsFilter):
     """The review queue's filters: by department, platform, naming level, and how long an
     account has waited since it was submitted."""
 
-    department = django_filters.ModelChoiceFilter(
-        queryset=_departments, label=_("Department"), empty_label=_("All departments")
-    )
     platform = django_filters.ChoiceFilter(
         choices=Account.Platform.choices, label=_("Platform"), empty_label=_("All platforms")
     )

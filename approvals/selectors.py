@@ -15,6 +15,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -402,11 +403,12 @@ def tallied_total(*, user, filters, **fixed) -> int | None:
     if not TALLIED_FILTERS.issuperset(given):
         return None
     department = given.pop("department", None)
-    tally = (
-        tallies(user=user)
-        if department is None
-        else AccountTally.objects.order_by().filter(department=department)
-    )
+    if department is None:
+        tally = tallies(user=user)
+    elif isinstance(department, QuerySet):  # the departments a typed text matched
+        tally = AccountTally.objects.order_by().filter(department__in=department)
+    else:
+        tally = AccountTally.objects.order_by().filter(department=department)
     return tally.filter(**given).aggregate(n=Sum("n"))["n"] or 0
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
         name="change_transition",
     ),
     path("staff/choices/", views.staff_search, name="staff_search"),
+    path("departments/choices/", views.department_search, name="department_search"),
     path("review/", views.review_queue, name="review_queue"),
     path("review/changes/", views.changes_review, name="changes_review"),
     path("accounts/submit-drafts/", views.drafts_submit, name="drafts_submit"),

@@ -20,7 +20,7 @@ from registry.forms import AccountForm
 from registry.models import Account, Department, Staff
 
 from . import selectors, services
-from .filters import AccountFilter, ReturnFilter, ReviewFilter
+from .filters import AccountFilter, ReturnFilter, ReviewFilter, department_label
 from .forms import (
     BulkReviewForm,
     CampaignForm,
@@ -450,8 +450,8 @@ def evidence_download(request, pk):
     return _download(evidence, f"closure-evidence-{pk}")
 
 
-# How many names the staff picker offers at once: typing more narrows them.
-STAFF_CHOICES = 20
+# How many choices a picker (staff, departments) offers at once: typing more narrows them.
+PICKER_CHOICES = 20
 
 
 @login_required
@@ -473,7 +473,20 @@ def staff_search(request):
                 )
             ),
         }
-        for person in staff[:STAFF_CHOICES]
+        for person in staff[:PICKER_CHOICES]
+    ]
+    return JsonResponse({"results": results})
+
+
+@login_required
+@require_GET
+def department_search(request):
+    """The lists' department picker: the departments the user may see whose code starts with, or
+    whose name contains, what was typed, as JSON."""
+    departments = Department.objects.for_user(request.user).picker_choices(request.GET.get("q", ""))
+    results = [
+        {"id": department.pk, "label": department_label(department)}
+        for department in departments[:PICKER_CHOICES]
     ]
     return JsonResponse({"results": results})
 

@@ -23,6 +23,20 @@ class DepartmentScopedQuerySet(models.QuerySet):
 class DepartmentQuerySet(DepartmentScopedQuerySet):
     department_lookup = "pk"
 
+    def picker_choices(self, text: str):
+        """Departments whose code starts with the text or whose name contains it, by code: the
+        choices the lists' department picker offers as the user types."""
+        text = text.strip()
+        return self.filter(
+            models.Q(code__istartswith=text) | models.Q(name__icontains=text)
+        ).order_by("code")
+
+    def matching(self, text: str):
+        """Departments whose code is the text or whose name contains it: what the lists filter by
+        when a text is sent without choosing a department (the picker without JavaScript)."""
+        text = text.strip()
+        return self.filter(models.Q(code__iexact=text) | models.Q(name__icontains=text))
+
 
 class StaffQuerySet(DepartmentScopedQuerySet):
     def picker_choices(self, text: str):

@@ -78,6 +78,11 @@ def test_a_filer_lists_only_their_departments_accounts_with_the_pages_filters(
     # Another department is not a choice of the filter: refused, not silently widened.
     answer = api.get(ACCOUNTS, {"department": other_department.pk})
     assert answer.status_code == 400 and "department" in answer.json()
+    # So is a text that names only another department; one naming the filer's own filters.
+    answer = api.get(ACCOUNTS, {"department_text": other_department.name})
+    assert answer.status_code == 400 and "department" in answer.json()
+    mine = api.get(ACCOUNTS, {"department_text": department.code}).json()["results"]
+    assert {a["name"] for a in mine} == {"草稿群", "已提交群"}
 
 
 def test_another_departments_account_is_404_for_reading_editing_and_steps(

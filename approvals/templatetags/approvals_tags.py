@@ -1,8 +1,11 @@
 from django import template
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
 from newmedia.choices import choice_label
+from registry.models import Department
 
+from ..filters import DepartmentField, department_label
 from ..models import ReturnState
 
 register = template.Library()
@@ -62,20 +65,44 @@ def label(obj, field_name: str) -> str:
 def filter_field(field):
     """A filter's input: a <select> built directly for choice fields, since Django's widget
     renders every option through its own template, half of a list page's time."""
+    if isinstance(field.field, DepartmentField):
+        return _department_field(field)
     if not hasattr(field.field, "choices"):
         return field.as_widget(attrs={"class": "form-control"})
-    current = str(field.value() or "")
+    return _select(field, field.field.choices, str(field.value() or ""))
+
+
+def _select(field, choices, current: str):
     options = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        (
-            (value, " selected" if str(value) == current else "", text)
-            for value, text in field.field.choices
-        ),
+        ((value, " selected" if str(value) == current else "", text) for value, text in choices),
     )
     return format_html(
         '<select name="{}" id="{}" class="form-select">{}</select>',
         field.html_name,
         field.id_for_label,
         options,
+    )
+
+
+def _department_field(field):
+    """The department filter: a drop-down of the user's departments when they are few, else the
+    picker's search box (static/department-picker.js), showing the department chosen by id or
+    the text the user typed."""
+    value = getattr(field.form, "cleaned_data", {}).get(field.name)
+    chosen = value if isinstance(value, Department) else None
+    if field.field.listed is not None:
+        choices = [("", field.field.empty_label)]
+        choices += [(department.pk, str(department)) for department in field.field.listed]
+        return _select(field, choices, str(chosen.pk) if chosen else "")
+    text = department_label(chosen) if chosen else (field.data[1] or "")
+    return render_to_string(
+        "approvals/includes/department_picker.html",
+        {
+            "field": field,
+            "text_name": field.field.widget.text_name(field.html_name),
+            "text": text,
+            "chosen": chosen,
+        },
     )

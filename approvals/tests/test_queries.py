@@ -111,3 +111,23 @@ def test_a_reviewers_page_runs_as_many_queries_for_1000_departments_as_for_10(
             assert client.get(reverse(name)).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("name", ["approvals:account_list", "approvals:review_queue"])
+@pytest.mark.parametrize("by", ["id", "text"])
+def test_a_list_filtered_by_department_runs_as_many_queries_for_1000_departments_as_for_10(
+    client_for, reviewer, name, by
+):
+    """Above NEWMEDIA_DEPARTMENT_SELECT_MAX the department filter is a search box: neither the
+    chosen department nor a typed text costs a query per department."""
+    counts = []
+    client = client_for(reviewer)
+    for count in (10, 990):
+        _departments(count)
+        first = Department.objects.order_by("code").first()
+        query = {"department": first.pk} if by == "id" else {"department_text": "单位000"}
+        client.get(reverse(name), query)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(name), query).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

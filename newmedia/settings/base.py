@@ -521,6 +521,9 @@ NEWMEDIA_AUDIT_RETENTION_DAYS = env_int("NEWMEDIA_AUDIT_RETENTION_DAYS", 180, mi
 NEWMEDIA_BULK_SECONDS = env_int("NEWMEDIA_BULK_SECONDS", 20, minimum=1)
 # Rows per page in the account list and the reviewer queue.
 NEWMEDIA_PAGE_SIZE = env_int("NEWMEDIA_PAGE_SIZE", 50, minimum=1)
+# Up to this many departments, the lists' department filter is a plain drop-down; a user who
+# sees more gets a search box that looks departments up as they type (approvals.filters).
+NEWMEDIA_DEPARTMENT_SELECT_MAX = env_int("NEWMEDIA_DEPARTMENT_SELECT_MAX", 50, minimum=0)
 # The clean-up checks' thresholds (cleanup.rules); their sources are in docs/cleanup.md.
 # R3: a public account with no post for this many days fails the national inspection.
 NEWMEDIA_CLEANUP_PUBLIC_INACTIVE_DAYS = env_int(

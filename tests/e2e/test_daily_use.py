@@ -1,6 +1,6 @@
 """A day's small tasks in a real browser, on the demo data: the filer picks an owner from the
-department's staff, types dates in a browser set to English, and a reviewer reminds every late
-department at once, twice in a day."""
+department's staff, types dates in a browser set to English, a reviewer reminds every late
+department at once, twice in a day, and picks a department to filter the account list by."""
 
 import re
 from datetime import timedelta
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from approvals.models import AnnualConfirmation, Campaign, Filing, ManualReminderLog
 from approvals.services.annual import confirmations_open
-from registry.models import Account, Staff
+from registry.models import Account, Department, Staff
 
 pytestmark = [
     pytest.mark.browser,
@@ -166,3 +166,37 @@ def test_a_department_answers_the_annual_review(login, shots):
     reviewer.goto(reverse("approvals:command_centre"))
     assert "年审答复" in reviewer.inner_text("main")
     shots.take(reviewer, "reviewer-annual-centre")
+
+
+def test_the_reviewer_picks_a_department_by_typing_part_of_its_name(login, shots, settings):
+    # The demo's few departments, as a province's many: the filter is the search box.
+    settings.NEWMEDIA_DEPARTMENT_SELECT_MAX = 3
+    colleges = list(Department.objects.filter(name__contains="学院").order_by("code")[:20])
+    second = colleges[1]
+    reviewer = login("reviewer1")
+    reviewer.goto(reverse("approvals:account_list"))
+    box = reviewer.locator("#id_department")
+    box.click()
+    reviewer.keyboard.type("无此单位")
+    expect(reviewer.locator("#id_department-choices")).to_have_text("没有符合条件的单位。")
+    box.fill("")
+    reviewer.keyboard.type("学院")
+    options = reviewer.get_by_role("listbox").get_by_role("option")
+    expect(options).to_have_text([f"{d.code} {d.name}" for d in colleges])
+    reviewer.keyboard.press("ArrowDown")
+    reviewer.keyboard.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    shots.take(reviewer, "reviewer-department-picker")
+    reviewer.keyboard.press("Enter")
+    expect(box).to_have_value(f"{second.code} {second.name}")
+    expect(reviewer.get_by_role("listbox")).to_be_hidden()
+    with reviewer.expect_navigation():
+        reviewer.keyboard.press("Enter")
+    assert f"department={second.pk}" in reviewer.url
+    expect(box).to_have_value(f"{second.code} {second.name}")
+    shown = Account.objects.filter(department=second).count()
+    assert shown > 0
+    cells = reviewer.locator("main table tbody tr td:nth-child(2)")
+    expect(cells).to_have_count(min(shown, 50))
+    assert set(cells.all_inner_texts()) == {second.name}
+    shots.take(reviewer, "reviewer-department-picked")
