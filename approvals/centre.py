@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
@@ -100,10 +101,16 @@ def changed_after_hand_in():
     """Per department row: whether any of its accounts was added, edited or moved to another
     state after the department's last hand-in (the return page lists what changed)."""
     since = OuterRef("handed_in_at")
-    return Exists(
+    changed = Exists(
         Account.objects.filter(department=OuterRef("pk")).filter(
             Q(updated_at__gt=since) | Q(filing__state_changed_at__gt=since)
         )
+    )
+    # Only for a department that handed in: the database walks its accounts for nobody else.
+    return Case(
+        When(handed_in_at__isnull=False, then=changed),
+        default=Value(False),
+        output_field=BooleanField(),
     )
 
 

@@ -1,6 +1,13 @@
+from html import escape
+
 from django import template
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
 from newmedia.choices import choice_label
 from registry.models import Department
@@ -105,4 +112,70 @@ def _department_field(field):
             "text": text,
             "chosen": chosen,
         },
+    )
+
+
+class _AccountCells:
+    """What every row of an account list shares, worked out once: the detail URL's pattern and
+    the badges' texts, translated and escaped."""
+
+    SENTINEL = 2_147_483_647
+
+    def __init__(self):
+        self.url = escape(reverse("approvals:account_detail", args=[self.SENTINEL]))
+        self.forbidden = escape(gettext("Forbidden name"))
+        self.changed = escape(gettext("Changed since it was last submitted"))
+
+    def name(self, account) -> str:
+        """The account's name linking to it, with its badges."""
+        url = self.url.replace(str(self.SENTINEL), f"{account.pk:d}")
+        cell = f'<a href="{url}">{escape(account.name)}</a>'
+        if account.forbidden_pattern:
+            cell += f' <span class="badge text-bg-danger">{self.forbidden}</span>'
+        if getattr(account, "changed", False):
+            cell += f' <span class="badge text-bg-info">{self.changed}</span>'
+        return cell
+
+
+def _labels(account, *fields: str) -> str:
+    return "".join(f"<td>{escape(choice_label(account, name))}</td>" for name in fields)
+
+
+@register.simple_tag
+def account_rows(accounts):
+    """The account list's rows, built in one string as the command centre's are: fifty rows of
+    seven cells as template nodes were a third of the page's time. Every text is escaped."""
+    cells = _AccountCells()
+    return mark_safe(
+        "".join(
+            f"<tr><td>{cells.name(account)}</td><td>{escape(account.department.name)}</td>"
+            f"{_labels(account, 'platform')}<td>{escape(account.number)}</td>"
+            f"{_labels(account, 'naming_level', 'category')}<td>{_state(account)}</td></tr>"
+            for account in accounts
+        )
+    )
+
+
+def _state(account) -> str:
+    """The filing's state as a badge; nothing for an account whose filing is not opened yet."""
+    filing = getattr(account, "filing", None)
+    if filing is None:
+        return ""
+    return f'<span class="badge {state_class(filing.state)}">{escape(filing.state_shown)}</span>'
+
+
+@register.simple_tag
+def review_rows(accounts):
+    """The review queue's rows (a box to select each filing), built as ``account_rows``."""
+    cells = _AccountCells()
+    return mark_safe(
+        "".join(
+            f'<tr><td><input class="form-check-input" type="checkbox" name="filings" '
+            f'value="{account.filing.pk:d}" id="f{account.filing.pk:d}" '
+            f'aria-label="{escape(account.name)}"></td>'
+            f"<td>{cells.name(account)}</td><td>{escape(account.department.name)}</td>"
+            f"{_labels(account, 'platform', 'naming_level', 'disposition')}"
+            f"<td>{date_format(localtime(account.filing.state_changed_at), 'Y-m-d H:i')}</td></tr>"
+            for account in accounts
+        )
     )
