@@ -2,6 +2,7 @@
 after random inserts, transitions, moves and deletes, one by one or in bulk, through the ORM's
 saves and its queryset updates alike. On PostgreSQL in CI as well as on SQLite."""
 
+import re
 from collections import Counter
 
 from django.core.management import call_command
@@ -221,3 +222,19 @@ class TallyTests(TestCase):
         assert sum(counted_afresh().values()) == len(STATES)
         Filing.objects.filter(account__department=department).update(state=STATES[0])
         assert tallied() == counted_afresh()
+
+
+def test_the_command_folds_the_deltas_as_the_beat_does(db):
+    from io import StringIO
+
+    account = AccountFactory(platform="weibo")
+    Filing.objects.create(account=account, **state_fields("draft"))
+    Filing.objects.filter(account=account).update(state="submitted")
+    out = StringIO()
+    call_command("compact_tallies", stdout=out)
+    assert list(SchoolTally.objects.values_list("platform", "state", "n")) == [
+        ("weibo", "submitted", 1)
+    ]
+    # Each tally had +1 and -1 under '' (no filing yet) and under draft, and +1 under submitted:
+    # four rows of each folded into nothing.
+    assert re.findall(r"\d+", out.getvalue()) == ["8"]
