@@ -407,6 +407,9 @@ def main() -> int:
             campaign = load_data(args.departments, args.accounts)
             from django.db import connection
 
+            from newmedia import dbtriggers
+
+            dbtriggers.compact()  # as the beat does every minute
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # as a maintained database would have
             t2 = time.perf_counter()
