@@ -480,6 +480,14 @@ class Filing(FILING_STEPS.transitions(), ConcurrentTransitionMixin, models.Model
             # The queues (submissions and closures, oldest first) read a few rows of one state
             # in order, however many accounts there are, rather than sorting every row of it.
             models.Index(fields=["state", "state_changed_at"], name="approvals_filing_queue"),
+            # What was handed over to a reviewer, oldest first (the dashboard's 转交给我的): the
+            # reviewer's few rows in order. Without it SQLite walked the whole submitted queue
+            # for them (6 of the dashboard's 16 ms at 100,000 accounts).
+            models.Index(
+                fields=["assignee", "state", "state_changed_at"],
+                condition=Q(assignee__isnull=False),
+                name="approvals_filing_handed_over",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
