@@ -164,6 +164,18 @@ def batched() -> Iterator[None]:
 # that keeps two flushes or sweeps from queueing the same row twice.
 
 
+def owed_unqueuer(model, *, mark: str, sent: str) -> Callable[[list], None]:
+    """An outbox's ``missed`` callback: the rows of the calls the broker did not take, if still
+    unsent (their field ``sent`` empty), lose their queued mark (``mark``), so that the next
+    flush queues them at once."""
+
+    def unqueue(calls: list[tuple]) -> None:
+        ids = [args[0] for _task, args in calls]
+        model.objects.filter(pk__in=ids, **{f"{sent}__isnull": True}).update(**{mark: None})
+
+    return unqueue
+
+
 def owed_claim(owed: QuerySet, *, mark: str, limit: int | None = None) -> list[int]:
     """Mark the ``owed`` rows queued (their field ``mark``), oldest first, in the caller's
     transaction (or one of its own); rows another flush or sweep holds are skipped. Returns

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from newmedia.dbretry import db_retrying
-from newmedia.publishing import owed_flush, publish_on_commit
+from newmedia.publishing import owed_flush, owed_unqueuer, publish_on_commit
 
 from .models import Robot, RobotMessage
 from .platforms import url_problem
@@ -109,9 +109,8 @@ def _send_calls(ids) -> list[tuple]:
     return [(send_robot_message, (pk,)) for pk in ids]
 
 
-def _unqueue(calls: list[tuple]) -> None:
-    ids = [args[0] for _task, args in calls]
-    RobotMessage.objects.filter(pk__in=ids, sent_at__isnull=True).update(queued_at=None)
+# The broker did not take these: the next flush queues them at once.
+_unqueue = owed_unqueuer(RobotMessage, mark="queued_at", sent="sent_at")
 
 
 def robot_messages_flush(*, batch: int = 500) -> int:

@@ -25,7 +25,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from newmedia.dbretry import DATABASE_ERRORS, db_retrying
-from newmedia.publishing import owed_claim, owed_flush, owed_publish, publish_on_commit
+from newmedia.publishing import (
+    owed_claim,
+    owed_flush,
+    owed_publish,
+    owed_unqueuer,
+    publish_on_commit,
+)
 from newmedia.requests import site_url
 from registry.roles import REVIEWER_GROUP
 from robots.models import Robot
@@ -94,10 +100,8 @@ def _send_calls(ids: Iterable[int]) -> list[tuple]:
     return [(send_notification_email, (pk,)) for pk in ids]
 
 
-def _unqueue(calls: list[tuple]) -> None:
-    """The broker did not take these: the next flush queues them at once."""
-    ids = [args[0] for _task, args in calls]
-    Notification.objects.filter(pk__in=ids, email_sent_at__isnull=True).update(email_queued_at=None)
+# The broker did not take these: the next flush queues them at once.
+_unqueue = owed_unqueuer(Notification, mark="email_queued_at", sent="email_sent_at")
 
 
 def robots_tell(told: Iterable[tuple[Iterable[Robot], Notification, str]]) -> None:
