@@ -405,10 +405,9 @@ def tallied_total(*, user, filters, **fixed) -> int | None:
     department = given.pop("department", None)
     if department is None:
         tally = tallies(user=user)
-    elif isinstance(department, QuerySet):  # the departments a typed text matched
-        tally = AccountTally.objects.order_by().filter(department__in=department)
-    else:
-        tally = AccountTally.objects.order_by().filter(department=department)
+    else:  # one department, or those a typed text matched
+        chosen = department if isinstance(department, QuerySet) else [department]
+        tally = AccountTally.objects.order_by().filter(department__in=chosen)
     return tally.filter(**given).aggregate(n=Sum("n"))["n"] or 0
 
 
